@@ -1,0 +1,45 @@
+using System.Collections.Concurrent;
+using CouponLive.Storage;
+
+namespace CouponLive.Campaigns;
+
+/// <summary>
+/// In-process cache of campaign definitions. Campaigns do not change after creation, so a hit is
+/// final; a miss is remembered briefly so a flood of requests for an unknown id stays off the database.
+/// </summary>
+public sealed class CampaignCatalog(ICouponStore store, TimeProvider time)
+{
+    private static readonly TimeSpan MissTtl = TimeSpan.FromSeconds(1);
+    private const int MaxRememberedMisses = 10_000;
+
+    private readonly ConcurrentDictionary<long, StoredCampaign> _campaigns = new();
+    private readonly ConcurrentDictionary<long, DateTimeOffset> _misses = new();
+
+    public async ValueTask<StoredCampaign?> GetAsync(long campaignId, CancellationToken ct)
+    {
+        if (_campaigns.TryGetValue(campaignId, out var campaign)) return campaign;
+        if (campaignId is <= 0 or > uint.MaxValue) return null;
+        var now = time.GetUtcNow();
+        if (_misses.TryGetValue(campaignId, out var until) && until > now) return null;
+
+        campaign = await store.GetCampaignAsync(campaignId, ct);
+        if (campaign is null)
+        {
+            if (_misses.Count >= MaxRememberedMisses) _misses.Clear();
+            _misses[campaignId] = now + MissTtl;
+            return null;
+        }
+        return _campaigns.GetOrAdd(campaignId, campaign);
+    }
+
+    public void Add(StoredCampaign campaign)
+    {
+        _campaigns[campaign.Id] = campaign;
+        _misses.TryRemove(campaign.Id, out _);
+    }
+
+    /// <summary>Parses a campaign id from a route segment; anything but a positive 32-bit number is unknown.</summary>
+    public static bool TryParseId(string? text, out long id) =>
+        long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out id)
+        && id is > 0 and <= uint.MaxValue;
+}

@@ -1,0 +1,24 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using CouponLive.Auth;
+using CouponLive.Campaigns;
+using CouponLive.Codes;
+using CouponLive.Issuance;
+
+namespace CouponLive.Http;
+
+/// <summary>Source-generated JSON for every request and response body (no reflection on the hot path).</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(SignUpRequest))]
+[JsonSerializable(typeof(SignUpResponse))]
+[JsonSerializable(typeof(TokenRequest))]
+[JsonSerializable(typeof(TokenResponse))]
+[JsonSerializable(typeof(CreateCampaignRequest))]
+[JsonSerializable(typeof(CampaignResponse))]
+[JsonSerializable(typeof(CouponPage))]
+[JsonSerializable(typeof(IssueResponse))]
+[JsonSerializable(typeof(MyCoupons))]
+[JsonSerializable(typeof(ValidateCodeRequest))]
+[JsonSerializable(typeof(ValidateCodeResponse))]
+[JsonSerializable(typeof(DateTimeOffset))]
+public sealed partial class AppJsonContext : JsonSerializerContext;

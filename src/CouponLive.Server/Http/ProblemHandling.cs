@@ -1,0 +1,55 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace CouponLive.Http;
+
+/// <summary>
+/// Turns bad requests the framework rejects (malformed JSON, oversized bodies, wrong media type)
+/// into ProblemDetails with a stable code, logs each once, and keeps 500s opaque.
+/// </summary>
+public sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
+    {
+        int status;
+        string code, detail;
+        string? field = null;
+        switch (exception)
+        {
+            case BadHttpRequestException { StatusCode: 413 }:
+                (status, code, detail) = (413, ErrorCodes.BodyTooLarge, "The request body is too large.");
+                break;
+            case BadHttpRequestException { InnerException: JsonException json }:
+                (status, code, detail) = (400, ErrorCodes.InvalidJson, "The request body is not valid JSON for this operation.");
+                field = string.IsNullOrEmpty(json.Path) ? null : json.Path.TrimStart('$', '.');
+                break;
+            case BadHttpRequestException bad:
+                (status, code, detail) = (bad.StatusCode, Problems.DefaultCode(bad.StatusCode), bad.StatusCode == 415
+                    ? "The request body must be application/json."
+                    : "The request could not be read.");
+                break;
+            default:
+                LogUnhandled(exception, http.Request.Method, http.Request.Path);
+                (status, code, detail) = (500, ErrorCodes.ServerError, "An unexpected error occurred.");
+                break;
+        }
+        if (status < 500) LogBadRequest(http.Request.Method, http.Request.Path, code, exception.Message);
+
+        http.Response.StatusCode = status;
+        var context = new ProblemDetailsContext
+        {
+            HttpContext = http,
+            Exception = exception,
+            ProblemDetails = { Status = status, Detail = detail },
+        };
+        context.ProblemDetails.Extensions["code"] = code;
+        if (field is not null) context.ProblemDetails.Extensions["field"] = field;
+        return await problems.TryWriteAsync(context);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Rejected {Method} {Path}: {Code} ({Reason})")]
+    private partial void LogBadRequest(string method, string path, string code, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error in {Method} {Path}")]
+    private partial void LogUnhandled(Exception ex, string method, string path);
+}

@@ -1,0 +1,87 @@
+using System.Collections.Concurrent;
+using CouponLive.Storage;
+
+namespace CouponLive.Issuance;
+
+/// <summary>
+/// Embedded-mode gate: one lock per campaign around a few counters and a holder map.
+/// Same decision order as the Redis script: holder, stock, window time, window quota.
+/// </summary>
+public sealed class InProcessAdmissionGate(TimeProvider time) : IAdmissionGate
+{
+    private readonly ConcurrentDictionary<long, CampaignGate> _campaigns = new();
+
+    public ValueTask<Admission> AdmitAsync(StoredCampaign campaign, string userId, CancellationToken ct)
+    {
+        if (!_campaigns.TryGetValue(campaign.Id, out var gate))
+            return ValueTask.FromResult(new Admission(AdmissionOutcome.NotLoaded));
+        lock (gate)
+        {
+            return ValueTask.FromResult(gate.Admit(userId, GateClock.Now(time)));
+        }
+    }
+
+    public ValueTask<bool> IsLoadedAsync(long campaignId, CancellationToken ct) =>
+        ValueTask.FromResult(_campaigns.ContainsKey(campaignId));
+
+    public ValueTask LoadAsync(StoredCampaign campaign, GateSnapshot snapshot, CancellationToken ct)
+    {
+        _campaigns[campaign.Id] = new CampaignGate(campaign, snapshot);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask EvictAsync(long campaignId, CancellationToken ct)
+    {
+        _campaigns.TryRemove(campaignId, out _);
+        return ValueTask.CompletedTask;
+    }
+
+    private sealed class CampaignGate
+    {
+        private readonly WindowTable _windows;
+        private readonly int _total;
+        private readonly int[] _issuedPerWindow;
+        private readonly Dictionary<string, (long Sequence, DateTimeOffset At, int Window)> _holders;
+        private int _issued;
+        private long _lastSequence;
+
+        public CampaignGate(StoredCampaign campaign, GateSnapshot snapshot)
+        {
+            _windows = new WindowTable(campaign.Windows);
+            _total = campaign.TotalQuantity;
+            _issuedPerWindow = new int[campaign.Windows.Count];
+            _holders = new Dictionary<string, (long, DateTimeOffset, int)>(snapshot.Coupons.Count, StringComparer.Ordinal);
+            foreach (var c in snapshot.Coupons)
+            {
+                _holders[c.UserId] = (c.Sequence, c.IssuedAt, c.WindowIndex);
+                _issuedPerWindow[c.WindowIndex]++;
+            }
+            _issued = snapshot.Coupons.Count;
+            _lastSequence = snapshot.MaxSequence;
+        }
+
+        public Admission Admit(string userId, DateTimeOffset now)
+        {
+            if (_holders.TryGetValue(userId, out var held))
+                return new Admission(AdmissionOutcome.AlreadyAdmitted, held.Sequence, held.At, held.Window);
+            if (_issued >= _total)
+                return new Admission(AdmissionOutcome.SoldOut);
+
+            var (window, next) = _windows.Locate(now);
+            if (window < 0)
+            {
+                return next is null
+                    ? new Admission(AdmissionOutcome.Ended)
+                    : new Admission(AdmissionOutcome.NotOpen, OpensAt: next);
+            }
+            if (_windows.Quota(window) is int quota && _issuedPerWindow[window] >= quota)
+                return new Admission(AdmissionOutcome.WindowSoldOut, OpensAt: next);
+
+            var sequence = ++_lastSequence;
+            _issued++;
+            _issuedPerWindow[window]++;
+            _holders.Add(userId, (sequence, now, window));
+            return new Admission(AdmissionOutcome.Admitted, sequence, now, window);
+        }
+    }
+}

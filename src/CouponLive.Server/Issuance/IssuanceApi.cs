@@ -1,0 +1,76 @@
+using System.Security.Claims;
+using CouponLive.Auth;
+using CouponLive.Campaigns;
+using CouponLive.Http;
+using CouponLive.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace CouponLive.Issuance;
+
+public sealed record IssueResponse(
+    string Code,
+    long CampaignId,
+    string UserId,
+    long Sequence,
+    DateTimeOffset IssuedAt,
+    DateTimeOffset? ValidUntil,
+    bool AlreadyIssued);
+
+public sealed record MyCoupon(string Code, long CampaignId, string CampaignName, long Sequence, DateTimeOffset IssuedAt, DateTimeOffset? ValidUntil);
+public sealed record MyCoupons(IReadOnlyList<MyCoupon> Items);
+
+public static class IssuanceApi
+{
+    public static IEndpointRouteBuilder MapIssuanceApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1").WithTags("Issuance").RequireAuthorization();
+        api.MapPost("/campaigns/{id}/issue", Issue);
+        api.MapGet("/me/coupons", ListMine);
+        return app;
+    }
+
+    public static async Task<Results<Created<IssueResponse>, Ok<IssueResponse>, ProblemHttpResult>> Issue(
+        string id, ClaimsPrincipal user, HttpContext http, IssuanceService issuance, CancellationToken ct)
+    {
+        if (!CampaignCatalog.TryParseId(id, out var campaignId)) return CampaignsApi.NotFound();
+        var result = await issuance.IssueAsync(campaignId, user.UserId(), ct);
+        switch (result.Status)
+        {
+            case IssueStatus.Issued:
+                return TypedResults.Created((string?)null, ToResponse(result, alreadyIssued: false));
+            case IssueStatus.AlreadyIssued:
+                return TypedResults.Ok(ToResponse(result, alreadyIssued: true));
+            case IssueStatus.NotFound:
+                return CampaignsApi.NotFound();
+            case IssueStatus.NotOpen:
+                return Problems.Of(409, ErrorCodes.NotOpen, "The campaign is not open now.", opensAt: result.OpensAt);
+            case IssueStatus.Ended:
+                return Problems.Of(409, ErrorCodes.Ended, "The campaign has ended.");
+            case IssueStatus.SoldOut:
+                return Problems.Of(409, ErrorCodes.SoldOut, "All coupons of this campaign are issued.");
+            case IssueStatus.WindowSoldOut:
+                return Problems.Of(409, ErrorCodes.WindowSoldOut, "All coupons of the current window are issued.", opensAt: result.OpensAt);
+            default:
+                http.Response.Headers.RetryAfter = "1";
+                return Problems.Of(503, ErrorCodes.ServiceUnavailable, "Issuing is briefly unavailable; retry shortly.");
+        }
+    }
+
+    public static async Task<Ok<MyCoupons>> ListMine(ClaimsPrincipal user, ICouponStore store, CampaignCatalog catalog, CancellationToken ct)
+    {
+        var coupons = await store.ListUserCouponsAsync(user.UserId(), ct);
+        var items = new List<MyCoupon>(coupons.Count);
+        foreach (var c in coupons)
+        {
+            var campaign = await catalog.GetAsync(c.CampaignId, ct);
+            items.Add(new MyCoupon(c.Code, c.CampaignId, campaign?.Name ?? "", c.Sequence, c.IssuedAt, campaign?.CouponValidUntil));
+        }
+        return TypedResults.Ok(new MyCoupons(items));
+    }
+
+    private static IssueResponse ToResponse(IssueResult result, bool alreadyIssued)
+    {
+        var c = result.Coupon!;
+        return new IssueResponse(c.Code, c.CampaignId, c.UserId, c.Sequence, c.IssuedAt, result.Campaign!.CouponValidUntil, alreadyIssued);
+    }
+}

@@ -1,0 +1,94 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using CouponLive.Storage;
+
+namespace CouponLive.Issuance;
+
+/// <summary>
+/// Group commit: admitted issues queue here and one loop commits whatever has gathered in one
+/// transaction, so a burst of N admissions costs a few commits, not N. A caller learns of
+/// success only after its row is committed (I5). A failed group stays queued and is retried,
+/// so an admission is never dropped while the process lives; its caller may give up waiting
+/// (503), and a retry of the same user joins the same pending commit.
+/// </summary>
+public sealed partial class IssueWriter(ICouponStore store, ILogger<IssueWriter> logger) : BackgroundService
+{
+    public const int MaxGroupSize = 1_000;
+
+    private readonly Channel<PendingCommit> _queue = Channel.CreateUnbounded<PendingCommit>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentDictionary<(long Campaign, string User), PendingCommit> _pending = new();
+
+    /// <summary>Commits the coupon (idempotently per campaign and user) and returns the stored outcome.</summary>
+    public Task<CommitOutcome> CommitAsync(IssuedCoupon coupon)
+    {
+        var key = (coupon.CampaignId, coupon.UserId);
+        var created = new PendingCommit(coupon);
+        var pending = _pending.GetOrAdd(key, created);
+        if (ReferenceEquals(pending, created) && !_queue.Writer.TryWrite(created))
+        {
+            _pending.TryRemove(key, out _);
+            return Task.FromException<CommitOutcome>(new StoreUnavailableException("The writer is shutting down."));
+        }
+        return pending.Done.Task;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var group = new List<PendingCommit>(MaxGroupSize);
+        var coupons = new List<IssuedCoupon>(MaxGroupSize);
+        // Drain until the channel is completed, so admissions queued at shutdown still commit.
+        while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
+        {
+            group.Clear();
+            while (group.Count < MaxGroupSize && _queue.Reader.TryRead(out var p)) group.Add(p);
+            coupons.Clear();
+            foreach (var p in group) coupons.Add(p.Coupon);
+
+            var outcomes = await CommitWithRetryAsync(coupons, stoppingToken);
+            for (var i = 0; i < group.Count; i++)
+            {
+                var p = group[i];
+                _pending.TryRemove(new KeyValuePair<(long, string), PendingCommit>((p.Coupon.CampaignId, p.Coupon.UserId), p));
+                if (outcomes is null) p.Done.TrySetException(new StoreUnavailableException("The store did not commit before shutdown."));
+                else p.Done.TrySetResult(outcomes[i]);
+            }
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _queue.Writer.TryComplete();
+        await base.StopAsync(cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<CommitOutcome>?> CommitWithRetryAsync(List<IssuedCoupon> coupons, CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(50);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await store.CommitAsync(coupons, CancellationToken.None);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogCommitFailed(ex, coupons.Count, attempt);
+                if (stoppingToken.IsCancellationRequested && attempt >= 3) return null;
+                await Task.Delay(delay, CancellationToken.None);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Committing a group of {Count} issues failed (attempt {Attempt}); retrying")]
+    private partial void LogCommitFailed(Exception ex, int count, int attempt);
+
+    private sealed class PendingCommit(IssuedCoupon coupon)
+    {
+        public IssuedCoupon Coupon { get; } = coupon;
+        public TaskCompletionSource<CommitOutcome> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
+
+/// <summary>The store could not commit in time: the caller answers 503 and the client retries.</summary>
+public sealed class StoreUnavailableException(string message) : Exception(message);

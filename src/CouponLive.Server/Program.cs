@@ -1,0 +1,23 @@
+using CouponLive;
+using CouponLive.Auth;
+using CouponLive.Campaigns;
+using CouponLive.Codes;
+using CouponLive.Issuance;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddCouponLive();
+
+var app = builder.Build();
+await app.InitializeCouponLiveAsync();
+app.UseCouponLive();
+
+app.MapAuthApi();        // POST /api/v1/users, POST /api/v1/auth/token
+app.MapCampaignsApi();   // POST /api/v1/campaigns, GET /api/v1/campaigns/{id}, GET /api/v1/campaigns/{id}/coupons
+app.MapIssuanceApi();    // POST /api/v1/campaigns/{id}/issue, GET /api/v1/me/coupons
+app.MapCouponsApi();     // POST /api/v1/coupons/validate
+app.MapHealthApi();      // /health/live, /health/ready
+app.MapOpenApi();        // /openapi/v1.json
+
+await app.RunAsync();
+
+public partial class Program;

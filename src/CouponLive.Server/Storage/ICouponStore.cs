@@ -1,0 +1,71 @@
+using CouponLive.Campaigns;
+
+namespace CouponLive.Storage;
+
+public sealed record StoredCampaign(
+    long Id,
+    string Name,
+    int TotalQuantity,
+    IReadOnlyList<CampaignWindow> Windows,
+    DateTimeOffset? CouponValidUntil,
+    Benefit? Benefit,
+    DateTimeOffset CreatedAt);
+
+/// <summary>Committed issue counts: the database's view, which is the arbiter.</summary>
+public sealed record CampaignCounts(int Issued, IReadOnlyList<int> IssuedPerWindow);
+
+public sealed record UserAccount(string UserId, string LoginId, string PasswordHash, string Role, DateTimeOffset CreatedAt);
+
+/// <summary>A coupon as stored. The code is derived from (CampaignId, Sequence), stored for lookup and the UNIQUE check.</summary>
+public sealed record IssuedCoupon(long CampaignId, string UserId, long Sequence, string Code, DateTimeOffset IssuedAt, int WindowIndex);
+
+public enum CommitStatus
+{
+    /// <summary>This call wrote the row.</summary>
+    Inserted,
+    /// <summary>The user already held a coupon of the campaign (same or other row); <see cref="CommitOutcome.Coupon"/> is the stored one.</summary>
+    Existing,
+    /// <summary>The database refused the row (a constraint the gate should have kept): never retried.</summary>
+    Rejected,
+}
+
+public readonly record struct CommitOutcome(CommitStatus Status, IssuedCoupon? Coupon);
+
+/// <summary>Everything needed to rebuild a campaign's admission gate from committed rows.</summary>
+public sealed record GateSnapshot(IReadOnlyList<IssuedCoupon> Coupons, long MaxSequence);
+
+/// <summary>The durable store: SQLite in embedded mode. It re-checks I1-I3 with its own constraints.</summary>
+public interface ICouponStore
+{
+    Task InitializeAsync(CancellationToken ct);
+
+    Task<string?> GetMetaAsync(string key, CancellationToken ct);
+    /// <summary>Sets the value if the key is absent; returns the value stored afterwards.</summary>
+    Task<string> GetOrAddMetaAsync(string key, string value, CancellationToken ct);
+
+    /// <summary>False when the login id is taken.</summary>
+    Task<bool> TryCreateUserAsync(UserAccount user, CancellationToken ct);
+    Task<UserAccount?> FindUserByLoginAsync(string loginId, CancellationToken ct);
+    Task UpdateUserAsync(UserAccount user, CancellationToken ct);
+
+    /// <summary>The new campaign's id, or null when the name is taken.</summary>
+    Task<long?> TryCreateCampaignAsync(CampaignDefinition definition, DateTimeOffset createdAt, CancellationToken ct);
+    Task<StoredCampaign?> GetCampaignAsync(long campaignId, CancellationToken ct);
+    Task<CampaignCounts> GetCountsAsync(long campaignId, CancellationToken ct);
+    Task<IReadOnlyList<IssuedCoupon>> ListCouponsAsync(long campaignId, long afterSequence, int limit, CancellationToken ct);
+    Task<IReadOnlyList<IssuedCoupon>> ListUserCouponsAsync(string userId, CancellationToken ct);
+    Task<IssuedCoupon?> FindCouponAsync(long campaignId, long sequence, CancellationToken ct);
+
+    /// <summary>
+    /// Commits a group of admitted issues in one transaction, advancing the campaign and window
+    /// counters with them. Idempotent per (campaign, user). Throws on transient failure (nothing committed).
+    /// </summary>
+    Task<IReadOnlyList<CommitOutcome>> CommitAsync(IReadOnlyList<IssuedCoupon> batch, CancellationToken ct);
+
+    Task<GateSnapshot> LoadGateSnapshotAsync(long campaignId, CancellationToken ct);
+
+    /// <summary>Reads the campaign's rows and counters and reports I1-I4 (see <see cref="InvariantReport"/>).</summary>
+    Task<InvariantReport> CheckInvariantsAsync(long campaignId, CancellationToken ct);
+
+    Task<bool> IsHealthyAsync(CancellationToken ct);
+}

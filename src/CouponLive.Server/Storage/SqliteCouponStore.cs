@@ -1,0 +1,303 @@
+using System.Data;
+using System.Globalization;
+using CouponLive.Campaigns;
+using CouponLive.Codes;
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace CouponLive.Storage;
+
+/// <summary>
+/// Embedded-mode store: one SQLite file in WAL mode with synchronous=FULL, so a committed
+/// group survives a process kill (I5). Constraints re-check I1-I3 (see Migrations).
+/// </summary>
+public sealed class SqliteCouponStore(string databasePath) : ICouponStore
+{
+    private readonly string _connectionString = new SqliteConnectionStringBuilder
+    {
+        DataSource = databasePath,
+        Mode = SqliteOpenMode.ReadWriteCreate,
+        Pooling = true,
+        DefaultTimeout = 30, // seconds a writer waits on a busy database
+    }.ToString();
+
+    public async Task InitializeAsync(CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await conn.ExecuteAsync("PRAGMA journal_mode=WAL;");
+        await SqliteMigrations.ApplyAsync(conn, ct);
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken ct)
+    {
+        var conn = new SqliteConnection(_connectionString);
+        await conn.OpenAsync(ct);
+        await conn.ExecuteAsync("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+        return conn;
+    }
+
+    public async Task<string?> GetMetaAsync(string key, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        return await conn.ExecuteScalarAsync<string?>("SELECT value FROM meta WHERE key = @key", new { key });
+    }
+
+    public async Task<string> GetOrAddMetaAsync(string key, string value, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await conn.ExecuteAsync("INSERT INTO meta(key, value) VALUES (@key, @value) ON CONFLICT(key) DO NOTHING", new { key, value });
+        return await conn.ExecuteScalarAsync<string>("SELECT value FROM meta WHERE key = @key", new { key }) ?? value;
+    }
+
+    public async Task<bool> TryCreateUserAsync(UserAccount user, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        var n = await conn.ExecuteAsync(
+            """
+            INSERT INTO users(user_id, login_id, password_hash, role, created_at)
+            VALUES (@UserId, @LoginId, @PasswordHash, @Role, @CreatedAt)
+            ON CONFLICT(login_id) DO NOTHING
+            """,
+            new { user.UserId, user.LoginId, user.PasswordHash, user.Role, CreatedAt = user.CreatedAt.ToUnixTimeMilliseconds() });
+        return n == 1;
+    }
+
+    public async Task<UserAccount?> FindUserByLoginAsync(string loginId, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        var row = await conn.QuerySingleOrDefaultAsync<UserRow>(
+            "SELECT user_id AS UserId, login_id AS LoginId, password_hash AS PasswordHash, role AS Role, created_at AS CreatedAt FROM users WHERE login_id = @loginId",
+            new { loginId });
+        return row is null ? null : new UserAccount(row.UserId, row.LoginId, row.PasswordHash, row.Role, FromMs(row.CreatedAt));
+    }
+
+    public async Task UpdateUserAsync(UserAccount user, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await conn.ExecuteAsync("UPDATE users SET password_hash = @PasswordHash, role = @Role WHERE user_id = @UserId",
+            new { user.PasswordHash, user.Role, user.UserId });
+    }
+
+    public async Task<long?> TryCreateCampaignAsync(CampaignDefinition d, DateTimeOffset createdAt, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var tx = conn.BeginTransaction(deferred: false);
+        var id = await conn.ExecuteScalarAsync<long?>(
+            """
+            INSERT INTO campaigns(name, total_quantity, coupon_valid_until, benefit_type, benefit_value, created_at)
+            VALUES (@Name, @TotalQuantity, @ValidUntil, @BenefitType, @BenefitValue, @CreatedAt)
+            ON CONFLICT(name) DO NOTHING
+            RETURNING campaign_id
+            """,
+            new
+            {
+                d.Name,
+                d.TotalQuantity,
+                ValidUntil = d.CouponValidUntil?.ToUnixTimeMilliseconds(),
+                BenefitType = d.Benefit?.Type,
+                BenefitValue = d.Benefit?.Value.ToString(CultureInfo.InvariantCulture),
+                CreatedAt = createdAt.ToUnixTimeMilliseconds(),
+            },
+            tx);
+        if (id is null) return null;
+        await conn.ExecuteAsync(
+            "INSERT INTO campaign_windows(campaign_id, window_index, starts_at, ends_at, quota) VALUES (@id, @Index, @StartsAt, @EndsAt, @Quota)",
+            d.Windows.Select((w, i) => new { id, Index = i, StartsAt = w.StartsAt.ToUnixTimeMilliseconds(), EndsAt = w.EndsAt.ToUnixTimeMilliseconds(), w.Quota }),
+            tx);
+        await tx.CommitAsync(ct);
+        return id;
+    }
+
+    public async Task<StoredCampaign?> GetCampaignAsync(long campaignId, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        var c = await conn.QuerySingleOrDefaultAsync<CampaignRow>(
+            """
+            SELECT campaign_id AS Id, name AS Name, total_quantity AS TotalQuantity, coupon_valid_until AS ValidUntil,
+                   benefit_type AS BenefitType, benefit_value AS BenefitValue, created_at AS CreatedAt
+            FROM campaigns WHERE campaign_id = @campaignId
+            """, new { campaignId });
+        if (c is null) return null;
+        var windows = (await conn.QueryAsync<WindowRow>(
+            "SELECT starts_at AS StartsAt, ends_at AS EndsAt, quota AS Quota FROM campaign_windows WHERE campaign_id = @campaignId ORDER BY window_index",
+            new { campaignId }))
+            .Select(w => new CampaignWindow(FromMs(w.StartsAt), FromMs(w.EndsAt), w.Quota is null ? null : (int)w.Quota))
+            .ToList();
+        var benefit = c.BenefitType is null ? null : new Benefit(c.BenefitType, decimal.Parse(c.BenefitValue!, CultureInfo.InvariantCulture));
+        return new StoredCampaign(c.Id, c.Name, (int)c.TotalQuantity, windows, c.ValidUntil is null ? null : FromMs(c.ValidUntil.Value), benefit, FromMs(c.CreatedAt));
+    }
+
+    public async Task<CampaignCounts> GetCountsAsync(long campaignId, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        var issued = await conn.ExecuteScalarAsync<long?>("SELECT issued_count FROM campaigns WHERE campaign_id = @campaignId", new { campaignId }) ?? 0;
+        var perWindow = (await conn.QueryAsync<long>(
+            "SELECT issued_count FROM campaign_windows WHERE campaign_id = @campaignId ORDER BY window_index", new { campaignId }))
+            .Select(n => (int)n).ToList();
+        return new CampaignCounts((int)issued, perWindow);
+    }
+
+    private const string CouponColumns =
+        "campaign_id AS CampaignId, user_id AS UserId, sequence AS Sequence, code AS Code, issued_at AS IssuedAt, window_index AS WindowIndex";
+
+    public async Task<IReadOnlyList<IssuedCoupon>> ListCouponsAsync(long campaignId, long afterSequence, int limit, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        var rows = await conn.QueryAsync<CouponRow>(
+            $"SELECT {CouponColumns} FROM coupons WHERE campaign_id = @campaignId AND sequence > @afterSequence ORDER BY sequence LIMIT @limit",
+            new { campaignId, afterSequence, limit });
+        return rows.Select(ToCoupon).ToList();
+    }
+
+    public async Task<IReadOnlyList<IssuedCoupon>> ListUserCouponsAsync(string userId, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        var rows = await conn.QueryAsync<CouponRow>(
+            $"SELECT {CouponColumns} FROM coupons WHERE user_id = @userId ORDER BY issued_at, campaign_id", new { userId });
+        return rows.Select(ToCoupon).ToList();
+    }
+
+    public async Task<IssuedCoupon?> FindCouponAsync(long campaignId, long sequence, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        var row = await conn.QuerySingleOrDefaultAsync<CouponRow>(
+            $"SELECT {CouponColumns} FROM coupons WHERE campaign_id = @campaignId AND sequence = @sequence", new { campaignId, sequence });
+        return row is null ? null : ToCoupon(row);
+    }
+
+    public async Task<IReadOnlyList<CommitOutcome>> CommitAsync(IReadOnlyList<IssuedCoupon> batch, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        try
+        {
+            return CommitGroup(conn, batch);
+        }
+        catch (SqliteException ex) when (IsConstraintViolation(ex))
+        {
+            // One row broke a constraint and rolled back the group: commit the rows one by one
+            // so the others still land and only the offending one is rejected.
+            var outcomes = new CommitOutcome[batch.Count];
+            for (var i = 0; i < batch.Count; i++)
+            {
+                try
+                {
+                    outcomes[i] = CommitGroup(conn, [batch[i]])[0];
+                }
+                catch (SqliteException single) when (IsConstraintViolation(single))
+                {
+                    outcomes[i] = new CommitOutcome(CommitStatus.Rejected, null);
+                }
+            }
+            return outcomes;
+        }
+    }
+
+    private static bool IsConstraintViolation(SqliteException ex) => ex.SqliteErrorCode == 19; // SQLITE_CONSTRAINT
+
+    private static CommitOutcome[] CommitGroup(SqliteConnection conn, IReadOnlyList<IssuedCoupon> batch)
+    {
+        using var tx = conn.BeginTransaction(deferred: false);
+        using var insert = conn.CreateCommand();
+        insert.Transaction = tx;
+        insert.CommandText =
+            """
+            INSERT INTO coupons(campaign_id, sequence, user_id, code, window_index, issued_at, committed_at)
+            VALUES ($c, $s, $u, $code, $w, $at, $now)
+            ON CONFLICT(campaign_id, user_id) DO NOTHING
+            """;
+        var pc = insert.Parameters.Add("$c", SqliteType.Integer);
+        var ps = insert.Parameters.Add("$s", SqliteType.Integer);
+        var pu = insert.Parameters.Add("$u", SqliteType.Text);
+        var pcode = insert.Parameters.Add("$code", SqliteType.Text);
+        var pw = insert.Parameters.Add("$w", SqliteType.Integer);
+        var pat = insert.Parameters.Add("$at", SqliteType.Integer);
+        insert.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+
+        var outcomes = new CommitOutcome[batch.Count];
+        var added = new Dictionary<(long Campaign, int Window), int>();
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var coupon = batch[i];
+            pc.Value = coupon.CampaignId;
+            ps.Value = coupon.Sequence;
+            pu.Value = coupon.UserId;
+            pcode.Value = coupon.Code;
+            pw.Value = coupon.WindowIndex;
+            pat.Value = coupon.IssuedAt.ToUnixTimeMilliseconds();
+            if (insert.ExecuteNonQuery() == 1)
+            {
+                outcomes[i] = new CommitOutcome(CommitStatus.Inserted, coupon);
+                added[(coupon.CampaignId, coupon.WindowIndex)] = added.GetValueOrDefault((coupon.CampaignId, coupon.WindowIndex)) + 1;
+            }
+            else
+            {
+                var existing = conn.QuerySingle<CouponRow>(
+                    $"SELECT {CouponColumns} FROM coupons WHERE campaign_id = @CampaignId AND user_id = @UserId",
+                    new { coupon.CampaignId, coupon.UserId }, tx);
+                outcomes[i] = new CommitOutcome(CommitStatus.Existing, ToCoupon(existing));
+            }
+        }
+
+        // The counters move in the same transaction; their CHECK constraints refuse over-issue (I1).
+        foreach (var ((campaign, window), n) in added)
+        {
+            conn.Execute("UPDATE campaigns SET issued_count = issued_count + @n WHERE campaign_id = @campaign", new { n, campaign }, tx);
+            conn.Execute("UPDATE campaign_windows SET issued_count = issued_count + @n WHERE campaign_id = @campaign AND window_index = @window",
+                new { n, campaign, window }, tx);
+        }
+        tx.Commit();
+        return outcomes;
+    }
+
+    public async Task<GateSnapshot> LoadGateSnapshotAsync(long campaignId, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        var rows = await conn.QueryAsync<CouponRow>($"SELECT {CouponColumns} FROM coupons WHERE campaign_id = @campaignId", new { campaignId });
+        var coupons = rows.Select(ToCoupon).ToList();
+        return new GateSnapshot(coupons, coupons.Count == 0 ? 0 : coupons.Max(c => c.Sequence));
+    }
+
+    public async Task<InvariantReport> CheckInvariantsAsync(long campaignId, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        var c = await conn.QuerySingleAsync<(long Total, long Counter)>(
+            "SELECT total_quantity, issued_count FROM campaigns WHERE campaign_id = @campaignId", new { campaignId });
+        var rows = await conn.QuerySingleAsync<(long Rows, long Users, long Codes)>(
+            "SELECT COUNT(*), COUNT(DISTINCT user_id), COUNT(DISTINCT code) FROM coupons WHERE campaign_id = @campaignId", new { campaignId });
+        var codes = await conn.QueryAsync<string>("SELECT code FROM coupons WHERE campaign_id = @campaignId", new { campaignId });
+        var outside = await conn.ExecuteScalarAsync<long>(
+            """
+            SELECT COUNT(*) FROM coupons k LEFT JOIN campaign_windows w
+              ON w.campaign_id = k.campaign_id AND w.window_index = k.window_index
+            WHERE k.campaign_id = @campaignId AND (w.campaign_id IS NULL OR k.issued_at < w.starts_at OR k.issued_at >= w.ends_at)
+            """, new { campaignId });
+        var windows = (await conn.QueryAsync<(long Quota, long Counter, long Rows)>(
+            """
+            SELECT COALESCE(w.quota, -1), w.issued_count,
+                   (SELECT COUNT(*) FROM coupons k WHERE k.campaign_id = w.campaign_id AND k.window_index = w.window_index)
+            FROM campaign_windows w WHERE w.campaign_id = @campaignId
+            """, new { campaignId })).ToList();
+        return new InvariantReport(
+            campaignId, (int)c.Total, (int)c.Counter, (int)rows.Rows, (int)rows.Users, (int)rows.Codes,
+            codes.Count(code => !CouponCodeCodec.HasValidCheck(code) || code.Length != CouponCodeCodec.Length),
+            (int)outside,
+            windows.Count(w => w.Quota >= 0 && w.Rows > w.Quota),
+            windows.Count(w => w.Counter != w.Rows));
+    }
+
+    public async Task<bool> IsHealthyAsync(CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        return await conn.ExecuteScalarAsync<long>("SELECT 1") == 1;
+    }
+
+    private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+
+    private static IssuedCoupon ToCoupon(CouponRow r) =>
+        new(r.CampaignId, r.UserId, r.Sequence, r.Code, FromMs(r.IssuedAt), (int)r.WindowIndex);
+
+    private sealed record UserRow(string UserId, string LoginId, string PasswordHash, string Role, long CreatedAt);
+    private sealed record CampaignRow(long Id, string Name, long TotalQuantity, long? ValidUntil, string? BenefitType, string? BenefitValue, long CreatedAt);
+    private sealed record WindowRow(long StartsAt, long EndsAt, long? Quota);
+    private sealed record CouponRow(long CampaignId, string UserId, long Sequence, string Code, long IssuedAt, long WindowIndex);
+}

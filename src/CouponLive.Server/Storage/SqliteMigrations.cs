@@ -1,0 +1,72 @@
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace CouponLive.Storage;
+
+/// <summary>Versioned schema changes, applied in order under one write lock so concurrent starts are safe.</summary>
+internal static class SqliteMigrations
+{
+    private static readonly string[] Steps =
+    [
+        // 1: the initial schema. Times are Unix milliseconds (UTC).
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+        CREATE TABLE users (
+            user_id       TEXT PRIMARY KEY,
+            login_id      TEXT NOT NULL UNIQUE,
+            password_hash TEXT NOT NULL,
+            role          TEXT NOT NULL,
+            created_at    INTEGER NOT NULL
+        );
+
+        CREATE TABLE campaigns (
+            campaign_id        INTEGER PRIMARY KEY,
+            name               TEXT NOT NULL UNIQUE,
+            total_quantity     INTEGER NOT NULL CHECK (total_quantity BETWEEN 1 AND 10000000),
+            issued_count       INTEGER NOT NULL DEFAULT 0 CHECK (issued_count BETWEEN 0 AND total_quantity),
+            coupon_valid_until INTEGER,
+            benefit_type       TEXT,
+            benefit_value      TEXT,
+            created_at         INTEGER NOT NULL
+        );
+
+        CREATE TABLE campaign_windows (
+            campaign_id  INTEGER NOT NULL REFERENCES campaigns(campaign_id),
+            window_index INTEGER NOT NULL,
+            starts_at    INTEGER NOT NULL,
+            ends_at      INTEGER NOT NULL CHECK (ends_at > starts_at),
+            quota        INTEGER CHECK (quota IS NULL OR quota > 0),
+            issued_count INTEGER NOT NULL DEFAULT 0 CHECK (issued_count >= 0 AND (quota IS NULL OR issued_count <= quota)),
+            PRIMARY KEY (campaign_id, window_index)
+        );
+
+        CREATE TABLE coupons (
+            campaign_id  INTEGER NOT NULL REFERENCES campaigns(campaign_id),
+            sequence     INTEGER NOT NULL CHECK (sequence > 0),
+            user_id      TEXT NOT NULL,
+            code         TEXT NOT NULL UNIQUE,
+            window_index INTEGER NOT NULL,
+            issued_at    INTEGER NOT NULL,
+            committed_at INTEGER NOT NULL,
+            PRIMARY KEY (campaign_id, sequence),
+            UNIQUE (campaign_id, user_id)
+        );
+        CREATE INDEX coupons_by_user ON coupons(user_id);
+        """,
+    ];
+
+    public static async Task ApplyAsync(SqliteConnection conn, CancellationToken ct)
+    {
+        await using var tx = conn.BeginTransaction(deferred: false); // takes the write lock first
+        await conn.ExecuteAsync("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)", transaction: tx);
+        var current = await conn.ExecuteScalarAsync<long?>("SELECT MAX(version) FROM schema_version", transaction: tx) ?? 0;
+        for (var v = (int)current; v < Steps.Length; v++)
+        {
+            ct.ThrowIfCancellationRequested();
+            await conn.ExecuteAsync(Steps[v], transaction: tx);
+            await conn.ExecuteAsync("INSERT INTO schema_version(version) VALUES (@v)", new { v = v + 1 }, tx);
+        }
+        await tx.CommitAsync(ct);
+    }
+}

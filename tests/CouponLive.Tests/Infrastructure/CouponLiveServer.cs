@@ -1,0 +1,127 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using CouponLive.Storage;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CouponLive.Tests.Infrastructure;
+
+/// <summary>
+/// The real service on real Kestrel (loopback, ephemeral port) over a data folder of its own:
+/// tests talk HTTP to it exactly as clients do.
+/// </summary>
+public sealed class CouponLiveServer : IAsyncDisposable
+{
+    public const string AdminPassword = "operator-test-pass-9";
+
+    private readonly WebApplicationFactory<Program> _factory;
+
+    public HttpClient Client { get; }
+    public string DataDirectory { get; }
+    public Uri BaseAddress { get; }
+
+    private CouponLiveServer(WebApplicationFactory<Program> factory, string dataDirectory)
+    {
+        _factory = factory;
+        DataDirectory = dataDirectory;
+        factory.UseKestrel(0);
+        factory.StartServer();
+        var addresses = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        BaseAddress = new Uri(addresses.First(a => a.StartsWith("http://", StringComparison.Ordinal)));
+        Client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public static CouponLiveServer Start(string? dataDirectory = null, TimeProvider? clock = null, Dictionary<string, string?>? settings = null)
+    {
+        dataDirectory ??= Directory.CreateTempSubdirectory("couponlive-test-").FullName;
+        var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+        {
+            web.UseEnvironment("Development");
+            web.UseSetting("urls", "http://127.0.0.1:0");
+            web.UseSetting("Storage:DataDirectory", dataDirectory);
+            web.UseSetting("Auth:SigningKey", TestTokens.SigningKey);
+            web.UseSetting("Codes:Key", TestTokens.CodeKey);
+            web.UseSetting("Admin:Password", AdminPassword);
+            web.UseSetting("Logging:LogLevel:Default", "Warning");
+            foreach (var (k, v) in settings ?? []) web.UseSetting(k, v);
+            if (clock is not null) web.ConfigureTestServices(s => s.AddSingleton(clock));
+        });
+        return new CouponLiveServer(factory, dataDirectory);
+    }
+
+    public IServiceProvider Services => _factory.Services;
+
+    /// <summary>A client of its own (real sockets), optionally with a bearer token.</summary>
+    public HttpClient NewClient(string? token = null, int maxConnections = 64)
+    {
+        var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = maxConnections, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+        {
+            BaseAddress = BaseAddress,
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+        if (token is not null) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    public async Task<string> AdminTokenAsync()
+    {
+        var response = await Client.PostAsJsonAsync("/api/v1/auth/token", new { loginId = "admin", password = AdminPassword });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["accessToken"]!.GetValue<string>();
+    }
+
+    /// <summary>Creates a campaign with one window [now - 1 s, now + 1 h) unless a body is given.</summary>
+    public async Task<JsonObject> CreateCampaignAsync(int quantity, object? body = null, DateTimeOffset? now = null)
+    {
+        var t = now ?? DateTimeOffset.UtcNow;
+        body ??= new
+        {
+            name = "campaign-" + Guid.NewGuid().ToString("N"),
+            totalQuantity = quantity,
+            issueStartsAt = t.AddSeconds(-1).ToString("O"),
+            issueEndsAt = t.AddHours(1).ToString("O"),
+        };
+        using var admin = NewClient(await AdminTokenAsync());
+        var response = await admin.PostAsJsonAsync("/api/v1/campaigns", body);
+        if (response.StatusCode != HttpStatusCode.Created)
+            throw new InvalidOperationException($"Creating the campaign failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+    }
+
+    /// <summary>The invariant report for a campaign, straight from the database.</summary>
+    public Task<InvariantReport> CheckAsync(JsonObject campaign) =>
+        Services.GetRequiredService<ICouponStore>().CheckInvariantsAsync(campaign["id"]!.GetValue<long>(), CancellationToken.None);
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _factory.DisposeAsync();
+    }
+}
+
+public static class HttpAssertions
+{
+    /// <summary>Reads a ProblemDetails body and checks its status and stable code.</summary>
+    public static async Task<JsonObject> AssertProblemAsync(this HttpResponseMessage response, HttpStatusCode status, string code)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Xunit.Assert.True(status == response.StatusCode, $"expected {(int)status} {code}, got {(int)response.StatusCode}: {text}");
+        Xunit.Assert.StartsWith("application/problem+json", response.Content.Headers.ContentType?.ToString() ?? "");
+        var problem = JsonNode.Parse(text)!.AsObject();
+        Xunit.Assert.Equal(code, problem["code"]?.GetValue<string>());
+        Xunit.Assert.Equal((int)status, problem["status"]!.GetValue<int>());
+        return problem;
+    }
+
+    public static async Task<JsonObject> ReadJsonAsync(this HttpResponseMessage response) =>
+        JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+
+    public static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
+}
