@@ -5,6 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Private Redis and PostgreSQL on loopback (installed with apt when missing) for production-mode tests.
+./scripts/services.sh start >/dev/null
+eval "$(./scripts/services.sh env)"
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 

@@ -3,6 +3,7 @@ using CouponLive.Campaigns;
 using CouponLive.Codes;
 using CouponLive.Http;
 using CouponLive.Issuance;
+using CouponLive.Issuance.Redis;
 using CouponLive.Storage;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -24,7 +25,7 @@ public static partial class Extensions
         var services = builder.Services;
         var config = builder.Configuration;
         var settings = ServerSettings.Resolve(config);
-        var keys = ServerKeys.Resolve(config, builder.Environment, settings.DataDirectory);
+        var keys = ServerKeys.Resolve(config, builder.Environment, settings);
 
         builder.WebHost.ConfigureKestrel(k =>
         {
@@ -45,7 +46,7 @@ public static partial class Extensions
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = AddCode);
         services.AddOpenApi();
-        services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: ["ready"]);
+        var health = services.AddHealthChecks().AddCheck<StoreHealthCheck>(settings.IsProduction ? "postgres" : "sqlite", tags: ["ready"]);
 
         // Auth: JWT bearer validated from the token alone; no users-table lookup on the issue path (I7).
         services.AddSingleton<IPasswordHasher<UserAccount>, PasswordHasher<UserAccount>>();
@@ -78,9 +79,28 @@ public static partial class Extensions
         });
         services.AddAuthorizationBuilder().AddPolicy(Roles.Admin, p => p.RequireRole(Roles.Admin));
 
-        // Issuance: campaign cache, admission gate, group-commit writer, durable store.
-        services.AddSingleton<ICouponStore>(new SqliteCouponStore(settings.DatabasePath));
-        services.AddSingleton<IAdmissionGate, InProcessAdmissionGate>();
+        // Issuance: campaign cache, admission gate, group-commit writer, durable store, outbox reconciler.
+        if (settings.IsProduction)
+        {
+            services.AddSingleton<ICouponStore>(new PostgresCouponStore(settings.PostgresConnection!));
+            var redisOptions = StackExchange.Redis.ConfigurationOptions.Parse(settings.RedisConnection!);
+            redisOptions.AbortOnConnectFail = false; // start even while Redis is briefly away; requests answer 503
+            services.AddSingleton<StackExchange.Redis.IConnectionMultiplexer>(_ => StackExchange.Redis.ConnectionMultiplexer.Connect(redisOptions));
+            services.AddSingleton(config.GetSection("Redis").Get<RedisGateOptions>() ?? new RedisGateOptions());
+            services.AddSingleton<RedisScripts>();
+            services.AddSingleton<RedisAdmissionGate>();
+            services.AddSingleton<IAdmissionGate>(sp => sp.GetRequiredService<RedisAdmissionGate>());
+            services.AddHostedService<RedisMonitor>();
+            health.AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);
+        }
+        else
+        {
+            services.AddSingleton<ICouponStore>(new SqliteCouponStore(settings.DatabasePath));
+            services.AddSingleton<IAdmissionGate, InProcessAdmissionGate>();
+        }
+        services.Configure<ReconcilerOptions>(config.GetSection("Reconciler"));
+        services.AddSingleton<OutboxReconciler>();
+        services.AddHostedService(sp => sp.GetRequiredService<OutboxReconciler>());
         services.AddSingleton<CampaignCatalog>();
         services.AddSingleton(new CouponCodeCodec(keys.CodeKey));
         services.AddSingleton<IssueWriter>();

@@ -16,18 +16,24 @@ public sealed record ServerKeys(byte[] SigningKey, byte[] CodeKey)
     public const int MinSigningKeyBytes = 32;
     public const int MinCodeKeyBytes = 16;
 
-    public static ServerKeys Resolve(IConfiguration config, IHostEnvironment env, string dataDirectory) => new(
-        Resolve(config, env, dataDirectory, "Auth:SigningKey", "signing-key", MinSigningKeyBytes),
-        Resolve(config, env, dataDirectory, "Codes:Key", "code-key", MinCodeKeyBytes));
+    /// <summary>
+    /// Keys may be generated only for one development process: in the Production environment, and in
+    /// production mode where many processes must share them, they must be configured.
+    /// </summary>
+    public static ServerKeys Resolve(IConfiguration config, IHostEnvironment env, ServerSettings settings) => new(
+        Resolve(config, env, settings, "Auth:SigningKey", "signing-key", MinSigningKeyBytes),
+        Resolve(config, env, settings, "Codes:Key", "code-key", MinCodeKeyBytes));
 
-    private static byte[] Resolve(IConfiguration config, IHostEnvironment env, string dataDirectory, string setting, string fileName, int minBytes)
+    private static byte[] Resolve(IConfiguration config, IHostEnvironment env, ServerSettings settings, string setting, string fileName, int minBytes)
     {
         var configured = config[setting];
         if (string.IsNullOrEmpty(configured))
         {
             if (env.IsProduction())
                 throw new InvalidOperationException($"{setting} is not set. In the Production environment it must be configured (a random string of at least {minBytes} bytes).");
-            configured = ReadOrCreateKeyFile(Path.Combine(dataDirectory, fileName));
+            if (settings.IsProduction)
+                throw new InvalidOperationException($"{setting} is not set. In production mode every process must share it: configure it (a random string of at least {minBytes} bytes).");
+            configured = ReadOrCreateKeyFile(Path.Combine(settings.DataDirectory, fileName));
         }
         else if (env.IsProduction() && configured.Contains(DevelopmentMarker, StringComparison.OrdinalIgnoreCase))
         {

@@ -13,7 +13,12 @@ public enum AdmissionOutcome
     WindowSoldOut,
     /// <summary>The gate holds no state for the campaign: load it from the store and ask again.</summary>
     NotLoaded,
+    /// <summary>The gate could not decide (Redis unreachable): answer 503, the client retries.</summary>
+    Unavailable,
 }
+
+/// <summary>An admission recorded by the gate before its commit, so a crash cannot lose it (I6).</summary>
+public sealed record OutboxEntry(string Id, long CampaignId, string UserId, long Sequence, DateTimeOffset At, int WindowIndex);
 
 /// <summary>A gate decision. <see cref="At"/> is the gate's clock at admission (I4 is judged by it).</summary>
 public readonly record struct Admission(
@@ -38,4 +43,15 @@ public interface IAdmissionGate
 
     /// <summary>Drops the campaign's state so the next request rebuilds it from the store.</summary>
     ValueTask EvictAsync(long campaignId, CancellationToken ct);
+
+    /// <summary>The right to rebuild the campaign's state (one loader across all processes), or null if another holds it.</summary>
+    ValueTask<IAsyncDisposable?> TryLockForLoadAsync(long campaignId, CancellationToken ct);
+
+    /// <summary>Outbox entries admitted before <paramref name="admittedBefore"/>, oldest first.</summary>
+    ValueTask<IReadOnlyList<OutboxEntry>> ReadOutboxAsync(long campaignId, DateTimeOffset admittedBefore, int max, CancellationToken ct);
+
+    ValueTask DeleteOutboxAsync(long campaignId, IReadOnlyList<string> entryIds, CancellationToken ct);
+
+    /// <summary>Campaigns whose gate state exists (and so may have an outbox).</summary>
+    ValueTask<IReadOnlyList<long>> KnownCampaignsAsync(CancellationToken ct);
 }

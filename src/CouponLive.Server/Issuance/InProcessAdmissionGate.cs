@@ -10,6 +10,7 @@ namespace CouponLive.Issuance;
 public sealed class InProcessAdmissionGate(TimeProvider time) : IAdmissionGate
 {
     private readonly ConcurrentDictionary<long, CampaignGate> _campaigns = new();
+    private readonly ConcurrentDictionary<long, SemaphoreSlim> _loadLocks = new();
 
     public ValueTask<Admission> AdmitAsync(StoredCampaign campaign, string userId, CancellationToken ct)
     {
@@ -34,6 +35,31 @@ public sealed class InProcessAdmissionGate(TimeProvider time) : IAdmissionGate
     {
         _campaigns.TryRemove(campaignId, out _);
         return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask<IAsyncDisposable?> TryLockForLoadAsync(long campaignId, CancellationToken ct)
+    {
+        var gate = _loadLocks.GetOrAdd(campaignId, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        return new Release(gate);
+    }
+
+    // Admissions live and die with this process, and commits happen in it: there is no outbox.
+    public ValueTask<IReadOnlyList<OutboxEntry>> ReadOutboxAsync(long campaignId, DateTimeOffset admittedBefore, int max, CancellationToken ct) =>
+        ValueTask.FromResult<IReadOnlyList<OutboxEntry>>([]);
+
+    public ValueTask DeleteOutboxAsync(long campaignId, IReadOnlyList<string> entryIds, CancellationToken ct) => ValueTask.CompletedTask;
+
+    public ValueTask<IReadOnlyList<long>> KnownCampaignsAsync(CancellationToken ct) =>
+        ValueTask.FromResult<IReadOnlyList<long>>(_campaigns.Keys.ToList());
+
+    private sealed class Release(SemaphoreSlim gate) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            gate.Release();
+            return ValueTask.CompletedTask;
+        }
     }
 
     private sealed class CampaignGate

@@ -14,6 +14,9 @@ public sealed class IssuanceOptions
 {
     /// <summary>How long a request waits for its commit before answering 503 (the commit still goes on).</summary>
     public TimeSpan CommitTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a request waits for its campaign's gate to be (re)built before answering 503.</summary>
+    public TimeSpan LoadTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>
@@ -26,6 +29,8 @@ public sealed partial class IssuanceService(
     IssueWriter writer,
     ICouponStore store,
     CouponCodeCodec codec,
+    OutboxReconciler reconciler,
+    TimeProvider time,
     IOptions<IssuanceOptions> options,
     ILogger<IssuanceService> logger)
 {
@@ -39,7 +44,7 @@ public sealed partial class IssuanceService(
         var admission = await gate.AdmitAsync(campaign, userId, ct);
         if (admission.Outcome == AdmissionOutcome.NotLoaded)
         {
-            await LoadGateAsync(campaign, ct);
+            if (!await LoadGateAsync(campaign, ct)) return new IssueResult(IssueStatus.Unavailable, campaign);
             admission = await gate.AdmitAsync(campaign, userId, ct);
         }
 
@@ -70,12 +75,11 @@ public sealed partial class IssuanceService(
 
         switch (outcome.Status)
         {
-            case CommitStatus.Inserted when admission.Outcome == AdmissionOutcome.Admitted:
-                return new IssueResult(IssueStatus.Issued, campaign, outcome.Coupon);
-            case CommitStatus.Inserted:
-                return new IssueResult(IssueStatus.AlreadyIssued, campaign, outcome.Coupon);
-            case CommitStatus.Existing when outcome.Coupon!.Sequence == coupon.Sequence:
-                return new IssueResult(IssueStatus.AlreadyIssued, campaign, outcome.Coupon);
+            // This admission's row, written by this call or by an earlier try of the same admission
+            // (a lost acknowledgement, the outbox reconciler): a fresh admission is "issued", a retry "already".
+            case CommitStatus.Inserted or CommitStatus.Existing when outcome.Coupon!.Sequence == coupon.Sequence:
+                var status = admission.Outcome == AdmissionOutcome.Admitted ? IssueStatus.Issued : IssueStatus.AlreadyIssued;
+                return new IssueResult(status, campaign, outcome.Coupon);
             case CommitStatus.Existing:
                 // The store knew a holder the gate did not: the store wins, and the gate is rebuilt.
                 LogGateDisagreed(campaign.Id, "holder unknown to the gate");
@@ -88,26 +92,54 @@ public sealed partial class IssuanceService(
         }
     }
 
-    /// <summary>Rebuilds the campaign's gate from committed rows, once even if many requests ask at once.</summary>
-    private async Task LoadGateAsync(StoredCampaign campaign, CancellationToken ct)
+    /// <summary>
+    /// Rebuilds the campaign's gate from the store: one loader across all processes (the gate's lock),
+    /// one waiter per process. Outbox admissions are committed first, so the snapshot includes them.
+    /// False when it could not be done in time (Redis or the store unreachable): the caller answers 503.
+    /// </summary>
+    private async Task<bool> LoadGateAsync(StoredCampaign campaign, CancellationToken ct)
     {
-        var gateLock = _loadLocks.GetOrAdd(campaign.Id, _ => new SemaphoreSlim(1, 1));
-        await gateLock.WaitAsync(ct);
+        var localLock = _loadLocks.GetOrAdd(campaign.Id, _ => new SemaphoreSlim(1, 1));
+        var deadline = time.GetUtcNow() + options.Value.LoadTimeout;
+        if (!await localLock.WaitAsync(options.Value.LoadTimeout, ct)) return false;
         try
         {
-            if (await gate.IsLoadedAsync(campaign.Id, ct)) return; // another request loaded it while we waited
-            var snapshot = await store.LoadGateSnapshotAsync(campaign.Id, ct);
-            await gate.LoadAsync(campaign, snapshot, ct);
-            LogGateLoaded(campaign.Id, snapshot.Coupons.Count);
+            while (true)
+            {
+                if (await gate.IsLoadedAsync(campaign.Id, ct)) return true;
+                var loadLock = await gate.TryLockForLoadAsync(campaign.Id, ct);
+                if (loadLock is not null)
+                {
+                    await using (loadLock)
+                    {
+                        if (await gate.IsLoadedAsync(campaign.Id, ct)) return true;
+                        await reconciler.CommitOutboxAsync(campaign.Id, DateTimeOffset.MaxValue, ct);
+                        var snapshot = await store.LoadGateSnapshotAsync(campaign.Id, ct);
+                        await gate.LoadAsync(campaign, snapshot, ct);
+                        LogGateLoaded(campaign.Id, snapshot.Coupons.Count);
+                        return true;
+                    }
+                }
+                if (time.GetUtcNow() >= deadline) return false;
+                await Task.Delay(20, ct); // another process is loading it
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogLoadFailed(ex, campaign.Id);
+            return false;
         }
         finally
         {
-            gateLock.Release();
+            localLock.Release();
         }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Admission gate for campaign {CampaignId} loaded from the store with {Issued} issued coupons")]
     private partial void LogGateLoaded(long campaignId, int issued);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Loading the admission gate of campaign {CampaignId} failed; answering 503")]
+    private partial void LogLoadFailed(Exception ex, long campaignId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Admission gate and store disagree for campaign {CampaignId} ({Reason}); rebuilding the gate")]
     private partial void LogGateDisagreed(long campaignId, string reason);

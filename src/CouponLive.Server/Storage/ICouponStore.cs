@@ -34,7 +34,7 @@ public readonly record struct CommitOutcome(CommitStatus Status, IssuedCoupon? C
 /// <summary>Everything needed to rebuild a campaign's admission gate from committed rows.</summary>
 public sealed record GateSnapshot(IReadOnlyList<IssuedCoupon> Coupons, long MaxSequence);
 
-/// <summary>The durable store: SQLite in embedded mode. It re-checks I1-I3 with its own constraints.</summary>
+/// <summary>The durable store: SQLite in embedded mode, PostgreSQL in production mode. It re-checks I1-I3 with its own constraints.</summary>
 public interface ICouponStore
 {
     Task InitializeAsync(CancellationToken ct);
@@ -58,7 +58,9 @@ public interface ICouponStore
 
     /// <summary>
     /// Commits a group of admitted issues in one transaction, advancing the campaign and window
-    /// counters with them. Idempotent per (campaign, user). Throws on transient failure (nothing committed).
+    /// counters with them. Idempotent per (campaign, user). Outcomes come back in input order;
+    /// Rejected covers a code or sequence clash with another user, over-issue and unknown
+    /// campaigns or windows. Throws on transient failure (nothing committed).
     /// </summary>
     Task<IReadOnlyList<CommitOutcome>> CommitAsync(IReadOnlyList<IssuedCoupon> batch, CancellationToken ct);
 
@@ -67,5 +69,6 @@ public interface ICouponStore
     /// <summary>Reads the campaign's rows and counters and reports I1-I4 (see <see cref="InvariantReport"/>).</summary>
     Task<InvariantReport> CheckInvariantsAsync(long campaignId, CancellationToken ct);
 
+    /// <summary>True when the store answers; throws when it cannot be reached.</summary>
     Task<bool> IsHealthyAsync(CancellationToken ct);
 }

@@ -42,7 +42,7 @@ internal static class SqliteMigrations
         );
 
         CREATE TABLE coupons (
-            campaign_id  INTEGER NOT NULL REFERENCES campaigns(campaign_id),
+            campaign_id  INTEGER NOT NULL,
             sequence     INTEGER NOT NULL CHECK (sequence > 0),
             user_id      TEXT NOT NULL,
             code         TEXT NOT NULL UNIQUE,
@@ -50,7 +50,8 @@ internal static class SqliteMigrations
             issued_at    INTEGER NOT NULL,
             committed_at INTEGER NOT NULL,
             PRIMARY KEY (campaign_id, sequence),
-            UNIQUE (campaign_id, user_id)
+            UNIQUE (campaign_id, user_id),
+            FOREIGN KEY (campaign_id, window_index) REFERENCES campaign_windows(campaign_id, window_index)
         );
         CREATE INDEX coupons_by_user ON coupons(user_id);
         """,

@@ -4,9 +4,9 @@ using CouponLive.Tests.Infrastructure;
 
 namespace CouponLive.Tests.Api;
 
-public sealed class AuthApiTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+public abstract class AuthApiTests(ServerFixture fixture)
 {
-    private CouponLiveServer Server => fixture.Server;
+    protected CouponLiveServer Server => fixture.Server;
 
     private static string NewLogin() => "u" + Guid.NewGuid().ToString("N")[..12];
 
@@ -134,3 +134,7 @@ public sealed class AuthApiTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.Equal("external-idp|42", (await response.ReadJsonAsync())["userId"]!.GetValue<string>());
     }
 }
+
+public sealed class EmbeddedAuthApiTests(EmbeddedServerFixture fixture) : AuthApiTests(fixture), IClassFixture<EmbeddedServerFixture>;
+
+public sealed class ProductionAuthApiTests(ProductionServerFixture fixture) : AuthApiTests(fixture), IClassFixture<ProductionServerFixture>;

@@ -5,9 +5,9 @@ using CouponLive.Tests.Infrastructure;
 namespace CouponLive.Tests.Api;
 
 /// <summary>Hostile and sloppy input: a clear 4xx with a code, and the service keeps working afterwards.</summary>
-public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+public abstract class BadInputTests(ServerFixture fixture)
 {
-    private CouponLiveServer Server => fixture.Server;
+    protected CouponLiveServer Server => fixture.Server;
 
     private static StringContent Json(string text) => new(text, Encoding.UTF8, "application/json");
 
@@ -89,3 +89,7 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
             Assert.True(paths.ContainsKey(path), path);
     }
 }
+
+public sealed class EmbeddedBadInputTests(EmbeddedServerFixture fixture) : BadInputTests(fixture), IClassFixture<EmbeddedServerFixture>;
+
+public sealed class ProductionBadInputTests(ProductionServerFixture fixture) : BadInputTests(fixture), IClassFixture<ProductionServerFixture>;

@@ -5,9 +5,9 @@ using CouponLive.Tests.Infrastructure;
 
 namespace CouponLive.Tests.Api;
 
-public sealed class CampaignsApiTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+public abstract class CampaignsApiTests(ServerFixture fixture)
 {
-    private CouponLiveServer Server => fixture.Server;
+    protected CouponLiveServer Server => fixture.Server;
 
     private static string Iso(DateTimeOffset t) => t.ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", System.Globalization.CultureInfo.InvariantCulture);
 
@@ -174,3 +174,7 @@ public sealed class CampaignsApiTests(ServerFixture fixture) : IClassFixture<Ser
         await (await admin.GetAsync($"/api/v1/campaigns/{id}/coupons?after=-5")).AssertProblemAsync(HttpStatusCode.BadRequest, "request.invalid_paging");
     }
 }
+
+public sealed class EmbeddedCampaignsApiTests(EmbeddedServerFixture fixture) : CampaignsApiTests(fixture), IClassFixture<EmbeddedServerFixture>;
+
+public sealed class ProductionCampaignsApiTests(ProductionServerFixture fixture) : CampaignsApiTests(fixture), IClassFixture<ProductionServerFixture>;

@@ -8,9 +8,9 @@ using CouponLive.Tests.Infrastructure;
 namespace CouponLive.Tests.Api;
 
 /// <summary>The stampede: many users, each clicking twice, all at once, for far fewer coupons.</summary>
-public sealed class ConcurrencyTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+public abstract class ConcurrencyTests(ServerFixture fixture)
 {
-    private CouponLiveServer Server => fixture.Server;
+    protected CouponLiveServer Server => fixture.Server;
 
     [Theory]
     [InlineData(1)]
@@ -74,3 +74,7 @@ public sealed class ConcurrencyTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Equal("sold_out", read["status"]!.GetValue<string>());
     }
 }
+
+public sealed class EmbeddedConcurrencyTests(EmbeddedServerFixture fixture) : ConcurrencyTests(fixture), IClassFixture<EmbeddedServerFixture>;
+
+public sealed class ProductionConcurrencyTests(ProductionServerFixture fixture) : ConcurrencyTests(fixture), IClassFixture<ProductionServerFixture>;

@@ -5,9 +5,9 @@ using CouponLive.Tests.Infrastructure;
 
 namespace CouponLive.Tests.Api;
 
-public sealed class IssueApiTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+public abstract class IssueApiTests(ServerFixture fixture)
 {
-    private CouponLiveServer Server => fixture.Server;
+    protected CouponLiveServer Server => fixture.Server;
 
     private static string Iso(DateTimeOffset t) => t.ToString("O");
 
@@ -166,3 +166,7 @@ public sealed class IssueApiTests(ServerFixture fixture) : IClassFixture<ServerF
         await (await user.PostAsJsonAsync("/api/v1/coupons/validate", new { })).AssertProblemAsync(HttpStatusCode.BadRequest, "coupon.invalid_code");
     }
 }
+
+public sealed class EmbeddedIssueApiTests(EmbeddedServerFixture fixture) : IssueApiTests(fixture), IClassFixture<EmbeddedServerFixture>;
+
+public sealed class ProductionIssueApiTests(ProductionServerFixture fixture) : IssueApiTests(fixture), IClassFixture<ProductionServerFixture>;

@@ -4,7 +4,8 @@ using CouponLive.Tests.Infrastructure;
 
 namespace CouponLive.Tests.Api;
 
-public sealed class TimingAndRestartTests
+/// <summary>Embedded mode, where the gate's clock is the injected TimeProvider.</summary>
+public sealed class EmbeddedTimingTests
 {
     [Fact]
     public async Task A_window_opening_in_two_seconds_is_not_open_before_and_issues_after()
@@ -43,13 +44,36 @@ public sealed class TimingAndRestartTests
     }
 
     [Fact]
-    public async Task Restart_on_the_same_data_folder_keeps_coupons_counts_and_gate_state()
+    public async Task Generated_keys_and_admin_password_are_kept_in_the_data_folder()
+    {
+        var dataDirectory = Directory.CreateTempSubdirectory("couponlive-keys-").FullName;
+        var noSecrets = new Dictionary<string, string?> { ["Auth:SigningKey"] = "", ["Codes:Key"] = "", ["Admin:Password"] = "" };
+        string password;
+        await using (var first = CouponLiveServer.Start(dataDirectory, settings: noSecrets))
+        {
+            password = (await File.ReadAllTextAsync(Path.Combine(dataDirectory, "admin-password.txt"))).Trim();
+            Assert.True(password.Length >= 16);
+            Assert.True(File.Exists(Path.Combine(dataDirectory, "signing-key")));
+            Assert.True(File.Exists(Path.Combine(dataDirectory, "code-key")));
+        }
+        await using var second = CouponLiveServer.Start(dataDirectory, settings: noSecrets);
+        var login = await second.Client.PostAsync("/api/v1/auth/token",
+            new StringContent($$"""{"loginId":"admin","password":"{{password}}"}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, login.StatusCode);
+    }
+}
+
+/// <summary>Stop the server and start another over the same state: nothing issued is forgotten or repeated.</summary>
+public abstract class RestartTests(ServerMode mode)
+{
+    [Fact]
+    public async Task Restart_on_the_same_state_keeps_coupons_counts_and_gate_state()
     {
         const int quantity = 30;
-        var dataDirectory = Directory.CreateTempSubdirectory("couponlive-restart-").FullName;
+        var state = await CouponLiveServer.NewStateAsync(mode);
         var codes = new Dictionary<string, string>();
         System.Text.Json.Nodes.JsonObject campaign;
-        await using (var first = CouponLiveServer.Start(dataDirectory))
+        await using (var first = CouponLiveServer.Start(state))
         {
             campaign = await first.CreateCampaignAsync(quantity);
             for (var u = 0; u < 20; u++)
@@ -60,7 +84,7 @@ public sealed class TimingAndRestartTests
             }
         }
 
-        await using var second = CouponLiveServer.Start(dataDirectory);
+        await using var second = CouponLiveServer.Start(state);
         using var admin = second.NewClient(await second.AdminTokenAsync());
         var read = await (await admin.GetAsync($"/api/v1/campaigns/{campaign["id"]}")).ReadJsonAsync();
         Assert.Equal(20, read["issuedCount"]!.GetValue<int>());
@@ -93,23 +117,39 @@ public sealed class TimingAndRestartTests
         Assert.Empty(report.Violations());
         Assert.True(report.SoldExactly, report.ToString());
     }
+}
 
+public sealed class EmbeddedRestartTests() : RestartTests(ServerMode.Embedded);
+
+public sealed class ProductionRestartTests() : RestartTests(ServerMode.Production);
+
+/// <summary>Production mode, where Redis's clock decides: real time, polled.</summary>
+public sealed class ProductionTimingTests
+{
     [Fact]
-    public async Task Generated_keys_and_admin_password_are_kept_in_the_data_folder()
+    public async Task A_window_opening_in_two_seconds_is_not_open_before_and_issues_after()
     {
-        var dataDirectory = Directory.CreateTempSubdirectory("couponlive-keys-").FullName;
-        var noSecrets = new Dictionary<string, string?> { ["Auth:SigningKey"] = "", ["Codes:Key"] = "", ["Admin:Password"] = "" };
-        string password;
-        await using (var first = CouponLiveServer.Start(dataDirectory, settings: noSecrets))
+        await using var server = CouponLiveServer.Start(await CouponLiveServer.NewStateAsync(ServerMode.Production));
+        var opens = DateTimeOffset.UtcNow.AddSeconds(2);
+        var campaign = await server.CreateCampaignAsync(0, new
         {
-            password = (await File.ReadAllTextAsync(Path.Combine(dataDirectory, "admin-password.txt"))).Trim();
-            Assert.True(password.Length >= 16);
-            Assert.True(File.Exists(Path.Combine(dataDirectory, "signing-key")));
-            Assert.True(File.Exists(Path.Combine(dataDirectory, "code-key")));
-        }
-        await using var second = CouponLiveServer.Start(dataDirectory, settings: noSecrets);
-        var login = await second.Client.PostAsync("/api/v1/auth/token",
-            new StringContent($$"""{"loginId":"admin","password":"{{password}}"}""", System.Text.Encoding.UTF8, "application/json"));
-        Assert.Equal(HttpStatusCode.OK, login.StatusCode);
+            name = "opening-" + Guid.NewGuid(),
+            totalQuantity = 5,
+            issueStartsAt = opens.ToString("O"),
+            issueEndsAt = opens.AddMinutes(1).ToString("O"),
+        });
+        using var client = server.NewClient(TestTokens.Mint("punctual"));
+        var path = $"/api/v1/campaigns/{campaign["id"]}/issue";
+
+        var early = await (await client.PostAsync(path, null)).AssertProblemAsync(HttpStatusCode.Conflict, "campaign.not_open");
+        Assert.Equal(opens.ToUnixTimeMilliseconds(), early["opensAt"]!.GetValue<DateTimeOffset>().ToUnixTimeMilliseconds());
+
+        await Task.Delay(opens - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(50));
+        var issued = await client.PostAsync(path, null);
+        Assert.Equal(HttpStatusCode.Created, issued.StatusCode);
+        Assert.True((await issued.ReadJsonAsync())["issuedAt"]!.GetValue<DateTimeOffset>() >= opens.AddMilliseconds(-1));
+        var report = await server.CheckAsync(campaign);
+        Assert.Equal(1, report.Rows);
+        Assert.Empty(report.Violations());
     }
 }

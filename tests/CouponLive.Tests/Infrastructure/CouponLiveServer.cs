@@ -26,11 +26,17 @@ public sealed class CouponLiveServer : IAsyncDisposable
     public HttpClient Client { get; }
     public string DataDirectory { get; }
     public Uri BaseAddress { get; }
+    public ServerMode Mode { get; }
 
-    private CouponLiveServer(WebApplicationFactory<Program> factory, string dataDirectory)
+    /// <summary>Where this server keeps its state: the data folder, or (production) its database and Redis key prefix.</summary>
+    public ServerState State { get; }
+
+    private CouponLiveServer(WebApplicationFactory<Program> factory, string dataDirectory, ServerState state)
     {
         _factory = factory;
         DataDirectory = dataDirectory;
+        State = state;
+        Mode = state.Postgres is null ? ServerMode.Embedded : ServerMode.Production;
         factory.UseKestrel(0);
         factory.StartServer();
         var addresses = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
@@ -38,9 +44,19 @@ public sealed class CouponLiveServer : IAsyncDisposable
         Client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
     }
 
-    public static CouponLiveServer Start(string? dataDirectory = null, TimeProvider? clock = null, Dictionary<string, string?>? settings = null)
+    /// <summary>Starts an embedded-mode server over a data folder (a new one unless given).</summary>
+    public static CouponLiveServer Start(string? dataDirectory = null, TimeProvider? clock = null, Dictionary<string, string?>? settings = null) =>
+        Start(new ServerState(dataDirectory ?? Directory.CreateTempSubdirectory("couponlive-test-").FullName, null, null), clock, settings);
+
+    /// <summary>A fresh state for a mode: a data folder, plus for production a new database and Redis key prefix.</summary>
+    public static async Task<ServerState> NewStateAsync(ServerMode mode) => new(
+        Directory.CreateTempSubdirectory("couponlive-test-").FullName,
+        mode == ServerMode.Production ? await TestServices.CreateDatabaseAsync() : null,
+        mode == ServerMode.Production ? "t" + Guid.NewGuid().ToString("N")[..12] : null);
+
+    public static CouponLiveServer Start(ServerState state, TimeProvider? clock = null, Dictionary<string, string?>? settings = null)
     {
-        dataDirectory ??= Directory.CreateTempSubdirectory("couponlive-test-").FullName;
+        var dataDirectory = state.DataDirectory;
         var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
             web.UseEnvironment("Development");
@@ -50,10 +66,16 @@ public sealed class CouponLiveServer : IAsyncDisposable
             web.UseSetting("Codes:Key", TestTokens.CodeKey);
             web.UseSetting("Admin:Password", AdminPassword);
             web.UseSetting("Logging:LogLevel:Default", "Warning");
+            if (state.Postgres is not null)
+            {
+                web.UseSetting("ConnectionStrings:Postgres", state.Postgres);
+                web.UseSetting("ConnectionStrings:Redis", TestServices.Redis);
+                web.UseSetting("Redis:KeyPrefix", state.RedisPrefix);
+            }
             foreach (var (k, v) in settings ?? []) web.UseSetting(k, v);
             if (clock is not null) web.ConfigureTestServices(s => s.AddSingleton(clock));
         });
-        return new CouponLiveServer(factory, dataDirectory);
+        return new CouponLiveServer(factory, dataDirectory, state);
     }
 
     public IServiceProvider Services => _factory.Services;
@@ -105,6 +127,9 @@ public sealed class CouponLiveServer : IAsyncDisposable
         await _factory.DisposeAsync();
     }
 }
+
+/// <summary>The state a server runs on; pass it to another Start to restart over the same state.</summary>
+public sealed record ServerState(string DataDirectory, string? Postgres, string? RedisPrefix);
 
 public static class HttpAssertions
 {

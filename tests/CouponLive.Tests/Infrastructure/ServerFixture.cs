@@ -1,15 +1,21 @@
 namespace CouponLive.Tests.Infrastructure;
 
-/// <summary>One embedded server shared by the tests of a class; each test makes its own campaigns and users.</summary>
-public sealed class ServerFixture : IAsyncLifetime
+/// <summary>One server shared by the tests of a class; each test makes its own campaigns and users.</summary>
+public abstract class ServerFixture(ServerMode mode) : IAsyncLifetime
 {
     public CouponLiveServer Server { get; private set; } = null!;
 
-    public ValueTask InitializeAsync()
-    {
-        Server = CouponLiveServer.Start();
-        return ValueTask.CompletedTask;
-    }
+    public ServerMode Mode => mode;
 
-    public ValueTask DisposeAsync() => Server.DisposeAsync();
+    public async ValueTask InitializeAsync() => Server = CouponLiveServer.Start(await CouponLiveServer.NewStateAsync(mode));
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        if (Server.State.Postgres is { } db) await TestServices.DropDatabaseAsync(db);
+    }
 }
+
+public sealed class EmbeddedServerFixture() : ServerFixture(ServerMode.Embedded);
+
+public sealed class ProductionServerFixture() : ServerFixture(ServerMode.Production);

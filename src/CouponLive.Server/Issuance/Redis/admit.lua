@@ -1,0 +1,54 @@
+-- Decides a batch of issue requests of one campaign atomically, by Redis's clock.
+-- KEYS: 1 meta (hash: total, issued, seq)  2 holders (hash: user -> "seq:atMs:window")
+--       3 windows (zset: score = startMs, member = "index:endMs:quota", quota -1 = none)
+--       4 window counts (hash: index -> issued)  5 outbox (stream: u = user, v = "seq:atMs:window")
+-- ARGV: user ids. Same order of checks as InProcessAdmissionGate: holder, stock, window, quota.
+-- Returns {-1} when the campaign is not loaded, else {nowMs, nextStartMs or -1, answer per user}
+-- where an answer is "A<seq>:<at>:<w>:<outboxId>" admitted, "H<seq>:<at>:<w>" held already,
+-- "S" sold out, "N" not open, "E" ended, "W" window quota used up.
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
+
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local meta = redis.call('HMGET', KEYS[1], 'total', 'issued', 'seq')
+local total, issued, seq = tonumber(meta[1]), tonumber(meta[2]), tonumber(meta[3])
+
+local window, quota, wcount = -1, -1, 0
+local current = redis.call('ZREVRANGEBYSCORE', KEYS[3], now, '-inf', 'LIMIT', 0, 1)
+if #current > 0 then
+  local index, ends, q = string.match(current[1], '^(%d+):(%d+):(-?%d+)$')
+  if now < tonumber(ends) then
+    window, quota = tonumber(index), tonumber(q)
+    wcount = tonumber(redis.call('HGET', KEYS[4], index) or '0')
+  end
+end
+local nextStart = -1
+local upcoming = redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. now, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+if #upcoming > 0 then nextStart = tonumber(upcoming[2]) end
+
+local out = {now, nextStart}
+local admitted = 0
+for i = 1, #ARGV do
+  local user = ARGV[i]
+  local held = redis.call('HGET', KEYS[2], user)
+  if held then
+    out[#out + 1] = 'H' .. held
+  elseif issued >= total then
+    out[#out + 1] = 'S'
+  elseif window < 0 then
+    out[#out + 1] = (nextStart >= 0) and 'N' or 'E'
+  elseif quota >= 0 and wcount >= quota then
+    out[#out + 1] = 'W'
+  else
+    seq, issued, wcount, admitted = seq + 1, issued + 1, wcount + 1, admitted + 1
+    local v = string.format('%d:%d:%d', seq, now, window)
+    redis.call('HSET', KEYS[2], user, v)
+    local id = redis.call('XADD', KEYS[5], '*', 'u', user, 'v', v)
+    out[#out + 1] = 'A' .. v .. ':' .. id
+  end
+end
+if admitted > 0 then
+  redis.call('HSET', KEYS[1], 'issued', string.format('%d', issued), 'seq', string.format('%d', seq))
+  redis.call('HSET', KEYS[4], string.format('%d', window), string.format('%d', wcount))
+end
+return out

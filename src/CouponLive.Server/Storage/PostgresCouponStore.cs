@@ -1,0 +1,362 @@
+using CouponLive.Campaigns;
+using CouponLive.Codes;
+using Dapper;
+using Npgsql;
+
+namespace CouponLive.Storage;
+
+/// <summary>
+/// Production-mode store: one PostgreSQL database shared by every server process, reached through
+/// one <see cref="NpgsqlDataSource"/> (one connection pool). Its constraints re-check I1-I3 (see
+/// <see cref="PostgresMigrations"/>). Times are timestamptz, truncated to whole milliseconds on the
+/// way in, so both stores give back the same values.
+/// </summary>
+public sealed class PostgresCouponStore(string connectionString) : ICouponStore, IAsyncDisposable
+{
+    private readonly NpgsqlDataSource _db = NpgsqlDataSource.Create(connectionString);
+
+    public ValueTask DisposeAsync() => _db.DisposeAsync();
+
+    public async Task InitializeAsync(CancellationToken ct)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        await PostgresMigrations.ApplyAsync(conn, ct);
+    }
+
+    public async Task<string?> GetMetaAsync(string key, CancellationToken ct)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<string?>(Cmd("SELECT value FROM meta WHERE key = @key", new { key }, ct));
+    }
+
+    public async Task<string> GetOrAddMetaAsync(string key, string value, CancellationToken ct)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(Cmd("INSERT INTO meta(key, value) VALUES (@key, @value) ON CONFLICT (key) DO NOTHING", new { key, value }, ct));
+        // A separate statement: under READ COMMITTED it sees a concurrent first writer's row.
+        return await conn.ExecuteScalarAsync<string>(Cmd("SELECT value FROM meta WHERE key = @key", new { key }, ct)) ?? value;
+    }
+
+    public async Task<bool> TryCreateUserAsync(UserAccount user, CancellationToken ct)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        var n = await conn.ExecuteAsync(Cmd(
+            """
+            INSERT INTO users(user_id, login_id, password_hash, role, created_at)
+            VALUES (@UserId, @LoginId, @PasswordHash, @Role, @CreatedAt)
+            ON CONFLICT (login_id) DO NOTHING
+            """,
+            new { user.UserId, user.LoginId, user.PasswordHash, user.Role, CreatedAt = ToDb(user.CreatedAt) }, ct));
+        return n == 1;
+    }
+
+    public async Task<UserAccount?> FindUserByLoginAsync(string loginId, CancellationToken ct)
+    {
+        await using var cmd = _db.CreateCommand("SELECT user_id, login_id, password_hash, role, created_at FROM users WHERE login_id = @loginId");
+        cmd.Parameters.AddWithValue("loginId", loginId);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct)
+            ? new UserAccount(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetFieldValue<DateTimeOffset>(4))
+            : null;
+    }
+
+    public async Task UpdateUserAsync(UserAccount user, CancellationToken ct)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(Cmd("UPDATE users SET password_hash = @PasswordHash, role = @Role WHERE user_id = @UserId",
+            new { user.PasswordHash, user.Role, user.UserId }, ct));
+    }
+
+    public async Task<long?> TryCreateCampaignAsync(CampaignDefinition d, DateTimeOffset createdAt, CancellationToken ct)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var id = await conn.ExecuteScalarAsync<long?>(Cmd(
+            """
+            INSERT INTO campaigns(name, total_quantity, coupon_valid_until, benefit_type, benefit_value, created_at)
+            VALUES (@Name, @TotalQuantity, @ValidUntil, @BenefitType, @BenefitValue, @CreatedAt)
+            ON CONFLICT (name) DO NOTHING
+            RETURNING campaign_id
+            """,
+            new
+            {
+                d.Name,
+                d.TotalQuantity,
+                ValidUntil = d.CouponValidUntil is { } v ? ToDb(v) : (DateTimeOffset?)null,
+                BenefitType = d.Benefit?.Type,
+                BenefitValue = d.Benefit?.Value,
+                CreatedAt = ToDb(createdAt),
+            },
+            ct, tx));
+        if (id is null) return null;
+
+        await using (var windows = new NpgsqlCommand(
+            """
+            INSERT INTO campaign_windows(campaign_id, window_index, starts_at, ends_at, quota)
+            SELECT @id, i - 1, s, e, q FROM unnest(@s::timestamptz[], @e::timestamptz[], @q::integer[]) WITH ORDINALITY AS t(s, e, q, i)
+            """, conn, tx))
+        {
+            windows.Parameters.AddWithValue("id", id.Value);
+            windows.Parameters.AddWithValue("s", d.Windows.Select(w => ToDb(w.StartsAt)).ToArray());
+            windows.Parameters.AddWithValue("e", d.Windows.Select(w => ToDb(w.EndsAt)).ToArray());
+            windows.Parameters.AddWithValue("q", d.Windows.Select(w => w.Quota).ToArray());
+            await windows.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+        return id;
+    }
+
+    public async Task<StoredCampaign?> GetCampaignAsync(long campaignId, CancellationToken ct)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var cmd = new NpgsqlCommand(
+            """
+            SELECT name, total_quantity, coupon_valid_until, benefit_type, benefit_value, created_at FROM campaigns WHERE campaign_id = @id;
+            SELECT starts_at, ends_at, quota FROM campaign_windows WHERE campaign_id = @id ORDER BY window_index;
+            """, conn);
+        cmd.Parameters.AddWithValue("id", campaignId);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        if (!await r.ReadAsync(ct)) return null;
+        var name = r.GetString(0);
+        var total = r.GetInt32(1);
+        DateTimeOffset? validUntil = r.IsDBNull(2) ? null : r.GetFieldValue<DateTimeOffset>(2);
+        var benefit = r.IsDBNull(3) ? null : new Benefit(r.GetString(3), r.GetDecimal(4));
+        var createdAt = r.GetFieldValue<DateTimeOffset>(5);
+
+        await r.NextResultAsync(ct);
+        var windows = new List<CampaignWindow>();
+        while (await r.ReadAsync(ct))
+        {
+            windows.Add(new CampaignWindow(r.GetFieldValue<DateTimeOffset>(0), r.GetFieldValue<DateTimeOffset>(1), r.IsDBNull(2) ? null : r.GetInt32(2)));
+        }
+        return new StoredCampaign(campaignId, name, total, windows, validUntil, benefit, createdAt);
+    }
+
+    public async Task<CampaignCounts> GetCountsAsync(long campaignId, CancellationToken ct)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        var issued = await conn.ExecuteScalarAsync<int?>(Cmd("SELECT issued_count FROM campaigns WHERE campaign_id = @campaignId", new { campaignId }, ct)) ?? 0;
+        var perWindow = (await conn.QueryAsync<int>(Cmd(
+            "SELECT issued_count FROM campaign_windows WHERE campaign_id = @campaignId ORDER BY window_index", new { campaignId }, ct))).ToList();
+        return new CampaignCounts(issued, perWindow);
+    }
+
+    private const string CouponColumns = "campaign_id, user_id, sequence, code, issued_at, window_index";
+
+    public async Task<IReadOnlyList<IssuedCoupon>> ListCouponsAsync(long campaignId, long afterSequence, int limit, CancellationToken ct) =>
+        await QueryCouponsAsync(
+            $"SELECT {CouponColumns} FROM coupons WHERE campaign_id = @campaignId AND sequence > @afterSequence ORDER BY sequence LIMIT @limit",
+            [new("campaignId", campaignId), new("afterSequence", afterSequence), new("limit", limit)], ct);
+
+    public async Task<IReadOnlyList<IssuedCoupon>> ListUserCouponsAsync(string userId, CancellationToken ct) =>
+        await QueryCouponsAsync(
+            $"SELECT {CouponColumns} FROM coupons WHERE user_id = @userId ORDER BY issued_at, campaign_id",
+            [new("userId", userId)], ct);
+
+    public async Task<IssuedCoupon?> FindCouponAsync(long campaignId, long sequence, CancellationToken ct) =>
+        (await QueryCouponsAsync(
+            $"SELECT {CouponColumns} FROM coupons WHERE campaign_id = @campaignId AND sequence = @sequence",
+            [new("campaignId", campaignId), new("sequence", sequence)], ct)).SingleOrDefault();
+
+    public async Task<IReadOnlyList<CommitOutcome>> CommitAsync(IReadOnlyList<IssuedCoupon> batch, CancellationToken ct)
+    {
+        if (batch.Count == 0) return [];
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        try
+        {
+            return await CommitGroupAsync(conn, batch, ct);
+        }
+        catch (PostgresException ex) when (IsConstraintViolation(ex))
+        {
+            // A counter CHECK (over-issue) or another constraint rolled back the whole group: commit
+            // the rows one by one so the others still land and only the offending ones are rejected.
+            var outcomes = new CommitOutcome[batch.Count];
+            for (var i = 0; i < batch.Count; i++)
+            {
+                try
+                {
+                    outcomes[i] = (await CommitGroupAsync(conn, [batch[i]], ct))[0];
+                }
+                catch (PostgresException single) when (IsConstraintViolation(single))
+                {
+                    outcomes[i] = new CommitOutcome(CommitStatus.Rejected, null);
+                }
+            }
+            return outcomes;
+        }
+    }
+
+    // Class 23 = integrity constraint violation. Anything else (connection lost, shutdown,
+    // deadlock, serialization) propagates: nothing was committed and the caller retries.
+    private static bool IsConstraintViolation(PostgresException ex) => ex.SqlState.StartsWith("23", StringComparison.Ordinal);
+
+    private static async Task<CommitOutcome[]> CommitGroupAsync(NpgsqlConnection conn, IReadOnlyList<IssuedCoupon> batch, CancellationToken ct)
+    {
+        // Rows go in (campaign, sequence) order, so two writers inserting overlapping keys wait
+        // on each other in the same order instead of deadlocking. OrderBy is stable.
+        var rows = batch.OrderBy(c => c.CampaignId).ThenBy(c => c.Sequence).ToArray();
+        await using var tx = await conn.BeginTransactionAsync(ct);
+
+        // ON CONFLICT without a target: a clash on (campaign, user), (campaign, sequence) or code
+        // skips the row instead of failing the group; RETURNING tells which rows were written.
+        var written = new HashSet<(long Campaign, long Sequence, string User)>();
+        await using (var insert = new NpgsqlCommand(
+            """
+            INSERT INTO coupons(campaign_id, sequence, user_id, code, window_index, issued_at, committed_at)
+            SELECT c, s, u, code, w, at, now()
+            FROM unnest(@c::bigint[], @s::bigint[], @u::text[], @code::text[], @w::integer[], @at::timestamptz[]) AS t(c, s, u, code, w, at)
+            ON CONFLICT DO NOTHING
+            RETURNING campaign_id, sequence, user_id
+            """, conn, tx))
+        {
+            insert.Parameters.AddWithValue("c", rows.Select(r => r.CampaignId).ToArray());
+            insert.Parameters.AddWithValue("s", rows.Select(r => r.Sequence).ToArray());
+            insert.Parameters.AddWithValue("u", rows.Select(r => r.UserId).ToArray());
+            insert.Parameters.AddWithValue("code", rows.Select(r => r.Code).ToArray());
+            insert.Parameters.AddWithValue("w", rows.Select(r => r.WindowIndex).ToArray());
+            insert.Parameters.AddWithValue("at", rows.Select(r => ToDb(r.IssuedAt)).ToArray());
+            await using var reader = await insert.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) written.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2)));
+        }
+
+        var outcomes = new CommitOutcome[batch.Count];
+        var skipped = new List<int>();
+        var perCampaign = new SortedDictionary<long, int>();
+        var perWindow = new SortedDictionary<(long Campaign, int Window), int>();
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var coupon = batch[i];
+            // Remove: if the very same row came twice, only its first occurrence counts as written.
+            if (written.Remove((coupon.CampaignId, coupon.Sequence, coupon.UserId)))
+            {
+                outcomes[i] = new CommitOutcome(CommitStatus.Inserted, coupon);
+                perCampaign[coupon.CampaignId] = perCampaign.GetValueOrDefault(coupon.CampaignId) + 1;
+                perWindow[(coupon.CampaignId, coupon.WindowIndex)] = perWindow.GetValueOrDefault((coupon.CampaignId, coupon.WindowIndex)) + 1;
+            }
+            else
+            {
+                skipped.Add(i);
+            }
+        }
+
+        if (skipped.Count > 0)
+        {
+            // A skipped row whose user holds a coupon is Existing (that coupon); otherwise it
+            // clashed on code or sequence with another user's row and is Rejected. The conflicting
+            // rows are committed by now (ON CONFLICT waited for them), so this statement sees them.
+            var stored = new Dictionary<(long Campaign, string User), IssuedCoupon>();
+            await using (var find = new NpgsqlCommand(
+                $"""
+                SELECT {CouponColumns} FROM coupons
+                WHERE (campaign_id, user_id) IN (SELECT * FROM unnest(@c::bigint[], @u::text[]))
+                """, conn, tx))
+            {
+                find.Parameters.AddWithValue("c", skipped.Select(i => batch[i].CampaignId).ToArray());
+                find.Parameters.AddWithValue("u", skipped.Select(i => batch[i].UserId).ToArray());
+                await using var reader = await find.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    var c = ReadCoupon(reader);
+                    stored[(c.CampaignId, c.UserId)] = c;
+                }
+            }
+            foreach (var i in skipped)
+            {
+                outcomes[i] = stored.TryGetValue((batch[i].CampaignId, batch[i].UserId), out var existing)
+                    ? new CommitOutcome(CommitStatus.Existing, existing)
+                    : new CommitOutcome(CommitStatus.Rejected, null);
+            }
+        }
+
+        if (perCampaign.Count > 0)
+        {
+            // The counters move in the same transaction; their CHECK constraints refuse over-issue (I1).
+            // Rows are locked in ascending (campaign, window) order, the same in every process, so
+            // concurrent groups queue on the counter rows instead of deadlocking. One round trip.
+            await using var counters = new NpgsqlBatch(conn, tx);
+            foreach (var (campaign, added) in perCampaign)
+            {
+                counters.BatchCommands.Add(Update("UPDATE campaigns SET issued_count = issued_count + $1 WHERE campaign_id = $2", added, campaign));
+                foreach (var ((_, window), n) in perWindow.Where(w => w.Key.Campaign == campaign))
+                {
+                    counters.BatchCommands.Add(Update(
+                        "UPDATE campaign_windows SET issued_count = issued_count + $1 WHERE campaign_id = $2 AND window_index = $3", n, campaign, window));
+                }
+            }
+            await counters.ExecuteNonQueryAsync(ct);
+        }
+
+        await tx.CommitAsync(ct);
+        return outcomes;
+    }
+
+    private static NpgsqlBatchCommand Update(string sql, params object[] values)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var value in values) command.Parameters.Add(new NpgsqlParameter { Value = value });
+        return command;
+    }
+
+    public async Task<GateSnapshot> LoadGateSnapshotAsync(long campaignId, CancellationToken ct)
+    {
+        var coupons = await QueryCouponsAsync($"SELECT {CouponColumns} FROM coupons WHERE campaign_id = @campaignId", [new("campaignId", campaignId)], ct);
+        return new GateSnapshot(coupons, coupons.Count == 0 ? 0 : coupons.Max(c => c.Sequence));
+    }
+
+    public async Task<InvariantReport> CheckInvariantsAsync(long campaignId, CancellationToken ct)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        // One snapshot for every count, so a concurrent commit cannot show up in some and not others.
+        await using var tx = await conn.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+        var c = await conn.QuerySingleAsync<(int Total, int Counter)>(Cmd(
+            "SELECT total_quantity, issued_count FROM campaigns WHERE campaign_id = @campaignId", new { campaignId }, ct, tx));
+        var rows = await conn.QuerySingleAsync<(long Rows, long Users, long Codes)>(Cmd(
+            "SELECT COUNT(*), COUNT(DISTINCT user_id), COUNT(DISTINCT code) FROM coupons WHERE campaign_id = @campaignId", new { campaignId }, ct, tx));
+        var codes = await conn.QueryAsync<string>(Cmd("SELECT code FROM coupons WHERE campaign_id = @campaignId", new { campaignId }, ct, tx));
+        var outside = await conn.ExecuteScalarAsync<long>(Cmd(
+            """
+            SELECT COUNT(*) FROM coupons k LEFT JOIN campaign_windows w
+              ON w.campaign_id = k.campaign_id AND w.window_index = k.window_index
+            WHERE k.campaign_id = @campaignId AND (w.campaign_id IS NULL OR k.issued_at < w.starts_at OR k.issued_at >= w.ends_at)
+            """, new { campaignId }, ct, tx));
+        var windows = (await conn.QueryAsync<(int Quota, int Counter, long Rows)>(Cmd(
+            """
+            SELECT COALESCE(w.quota, -1), w.issued_count,
+                   (SELECT COUNT(*) FROM coupons k WHERE k.campaign_id = w.campaign_id AND k.window_index = w.window_index)
+            FROM campaign_windows w WHERE w.campaign_id = @campaignId
+            """, new { campaignId }, ct, tx))).ToList();
+        await tx.CommitAsync(ct);
+        return new InvariantReport(
+            campaignId, c.Total, c.Counter, (int)rows.Rows, (int)rows.Users, (int)rows.Codes,
+            codes.Count(code => !CouponCodeCodec.HasValidCheck(code) || code.Length != CouponCodeCodec.Length),
+            (int)outside,
+            windows.Count(w => w.Quota >= 0 && w.Rows > w.Quota),
+            windows.Count(w => w.Counter != w.Rows));
+    }
+
+    public async Task<bool> IsHealthyAsync(CancellationToken ct)
+    {
+        await using var cmd = _db.CreateCommand("SELECT 1");
+        return await cmd.ExecuteScalarAsync(ct) is 1;
+    }
+
+    private async Task<List<IssuedCoupon>> QueryCouponsAsync(string sql, NpgsqlParameter[] parameters, CancellationToken ct)
+    {
+        await using var cmd = _db.CreateCommand(sql);
+        cmd.Parameters.AddRange(parameters);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var coupons = new List<IssuedCoupon>();
+        while (await reader.ReadAsync(ct)) coupons.Add(ReadCoupon(reader));
+        return coupons;
+    }
+
+    // Column order of CouponColumns.
+    private static IssuedCoupon ReadCoupon(NpgsqlDataReader r) =>
+        new(r.GetInt64(0), r.GetString(1), r.GetInt64(2), r.GetString(3), r.GetFieldValue<DateTimeOffset>(4), r.GetInt32(5));
+
+    // Npgsql writes timestamptz only from UTC values; whole milliseconds match the SQLite store.
+    private static DateTimeOffset ToDb(DateTimeOffset t) => DateTimeOffset.FromUnixTimeMilliseconds(t.ToUnixTimeMilliseconds());
+
+    private static CommandDefinition Cmd(string sql, object? parameters, CancellationToken ct, NpgsqlTransaction? tx = null) =>
+        new(sql, parameters, tx, cancellationToken: ct);
+}

@@ -1,0 +1,81 @@
+using Dapper;
+using Npgsql;
+
+namespace CouponLive.Storage;
+
+/// <summary>
+/// Versioned schema changes, applied in order in one transaction that holds an advisory lock,
+/// so several processes starting at once apply each step exactly once (DDL is transactional here).
+/// </summary>
+internal static class PostgresMigrations
+{
+    // Any constant works as long as every process uses the same one; the lock is per database.
+    private const long LockKey = 0x436F_7570_6F6E_4C; // "CouponL"
+
+    private static readonly string[] Steps =
+    [
+        // 1: the initial schema, equivalent to SqliteMigrations step 1. Times are timestamptz (whole ms).
+        // Campaign ids stop below 2^32: the code codec packs (campaign id, sequence) into 64 bits.
+        """
+        CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL);
+
+        CREATE TABLE users (
+            user_id       text PRIMARY KEY,
+            login_id      text NOT NULL UNIQUE,
+            password_hash text NOT NULL,
+            role          text NOT NULL,
+            created_at    timestamptz NOT NULL
+        );
+
+        CREATE TABLE campaigns (
+            campaign_id        bigint GENERATED ALWAYS AS IDENTITY (MAXVALUE 4294967295) PRIMARY KEY,
+            name               text NOT NULL UNIQUE,
+            total_quantity     integer NOT NULL CHECK (total_quantity BETWEEN 1 AND 10000000),
+            issued_count       integer NOT NULL DEFAULT 0 CHECK (issued_count BETWEEN 0 AND total_quantity),
+            coupon_valid_until timestamptz,
+            benefit_type       text,
+            benefit_value      numeric,
+            created_at         timestamptz NOT NULL
+        );
+
+        CREATE TABLE campaign_windows (
+            campaign_id  bigint NOT NULL REFERENCES campaigns(campaign_id),
+            window_index integer NOT NULL,
+            starts_at    timestamptz NOT NULL,
+            ends_at      timestamptz NOT NULL CHECK (ends_at > starts_at),
+            quota        integer CHECK (quota IS NULL OR quota > 0),
+            issued_count integer NOT NULL DEFAULT 0 CHECK (issued_count >= 0 AND (quota IS NULL OR issued_count <= quota)),
+            PRIMARY KEY (campaign_id, window_index)
+        );
+
+        CREATE TABLE coupons (
+            campaign_id  bigint NOT NULL,
+            sequence     bigint NOT NULL CHECK (sequence > 0),
+            user_id      text NOT NULL,
+            code         text NOT NULL UNIQUE,
+            window_index integer NOT NULL,
+            issued_at    timestamptz NOT NULL,
+            committed_at timestamptz NOT NULL,
+            PRIMARY KEY (campaign_id, sequence),
+            UNIQUE (campaign_id, user_id),
+            FOREIGN KEY (campaign_id, window_index) REFERENCES campaign_windows(campaign_id, window_index)
+        );
+        CREATE INDEX coupons_by_user ON coupons(user_id);
+        """,
+    ];
+
+    public static async Task ApplyAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        // Released at commit or rollback; a second process waits here, then finds nothing left to do.
+        await conn.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(@key)", new { key = LockKey }, tx, cancellationToken: ct));
+        await conn.ExecuteAsync(new CommandDefinition("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)", transaction: tx, cancellationToken: ct));
+        var current = await conn.ExecuteScalarAsync<int?>(new CommandDefinition("SELECT MAX(version) FROM schema_version", transaction: tx, cancellationToken: ct)) ?? 0;
+        for (var v = current; v < Steps.Length; v++)
+        {
+            await conn.ExecuteAsync(new CommandDefinition(Steps[v], transaction: tx, cancellationToken: ct));
+            await conn.ExecuteAsync(new CommandDefinition("INSERT INTO schema_version(version) VALUES (@v)", new { v = v + 1 }, tx, cancellationToken: ct));
+        }
+        await tx.CommitAsync(ct);
+    }
+}

@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace CouponLive.Tests.Infrastructure;
+
+/// <summary>
+/// The service as a real OS process (dotnet CouponLive.Server.dll) on a loopback port, so tests can run
+/// several against one Redis and PostgreSQL and kill one with SIGKILL.
+/// </summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    public Uri BaseAddress { get; }
+    public bool HasExited => _process.HasExited;
+
+    private ServerProcess(Process process, Uri baseAddress)
+    {
+        _process = process;
+        BaseAddress = baseAddress;
+    }
+
+    public static async Task<ServerProcess> StartAsync(ServerState state, Dictionary<string, string>? settings = null)
+    {
+        var port = FreePort();
+        var url = $"http://127.0.0.1:{port}";
+        var info = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "CouponLive.Server.dll"));
+        info.ArgumentList.Add("--urls");
+        info.ArgumentList.Add(url);
+        var env = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["Storage__DataDirectory"] = state.DataDirectory,
+            ["Auth__SigningKey"] = TestTokens.SigningKey,
+            ["Codes__Key"] = TestTokens.CodeKey,
+            ["Admin__Password"] = CouponLiveServer.AdminPassword,
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["Logging__LogLevel__CouponLive"] = "Information",
+        };
+        if (state.Postgres is not null)
+        {
+            env["ConnectionStrings__Postgres"] = state.Postgres;
+            env["ConnectionStrings__Redis"] = TestServices.Redis;
+            env["Redis__KeyPrefix"] = state.RedisPrefix!;
+        }
+        foreach (var (k, v) in settings ?? []) env[k] = v;
+        foreach (var (k, v) in env) info.Environment[k] = v;
+
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var server = new ServerProcess(process, new Uri(url));
+        process.OutputDataReceived += (_, e) => server.Capture(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Capture(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await server.WaitReadyAsync(TimeSpan.FromSeconds(30));
+        return server;
+    }
+
+    private void Capture(string? line)
+    {
+        if (line is null) return;
+        lock (_output)
+        {
+            if (_output.Length > 200_000) _output.Remove(0, 100_000);
+            _output.AppendLine(line);
+        }
+    }
+
+    public string Output
+    {
+        get { lock (_output) return _output.ToString(); }
+    }
+
+    private async Task WaitReadyAsync(TimeSpan timeout)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"Server exited with {_process.ExitCode}:\n{Output}");
+            try
+            {
+                if ((await client.GetAsync(new Uri(BaseAddress, "/health/ready"))).StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) { }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"Server at {BaseAddress} not ready in {timeout}:\n{Output}");
+    }
+
+    /// <summary>SIGKILL: no shutdown hooks, no flushing — a crash at an arbitrary moment.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        _process.WaitForExit(10_000);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Kill();
+        _process.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,44 @@
+using Npgsql;
+
+namespace CouponLive.Tests.Infrastructure;
+
+public enum ServerMode { Embedded, Production }
+
+/// <summary>
+/// The Redis and PostgreSQL that scripts/test.sh starts (scripts/services.sh) and names in
+/// COUPONLIVE_TEST_REDIS and COUPONLIVE_TEST_POSTGRES. Missing variables fail the test with a hint:
+/// production-mode tests are never skipped.
+/// </summary>
+public static class TestServices
+{
+    public static string Redis => Require("COUPONLIVE_TEST_REDIS");
+    public static string Postgres => Require("COUPONLIVE_TEST_POSTGRES");
+
+    private static string Require(string variable) =>
+        Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException($"{variable} is not set: run the tests with ./scripts/test.sh, which starts Redis and PostgreSQL.");
+
+    /// <summary>A fresh, empty database on the test PostgreSQL; its connection string.</summary>
+    public static async Task<string> CreateDatabaseAsync()
+    {
+        var name = "cl_test_" + Guid.NewGuid().ToString("N")[..16];
+        await using (var conn = new NpgsqlConnection(Postgres))
+        {
+            await conn.OpenAsync();
+            await using var cmd = new NpgsqlCommand($"CREATE DATABASE {name}", conn);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        return new NpgsqlConnectionStringBuilder(Postgres) { Database = name }.ToString();
+    }
+
+    public static async Task DropDatabaseAsync(string connectionString)
+    {
+        var name = new NpgsqlConnectionStringBuilder(connectionString).Database;
+        NpgsqlConnection.ClearAllPools();
+        await using var conn = new NpgsqlConnection(Postgres);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", conn);
+        await cmd.ExecuteNonQueryAsync();
+    }
+}

@@ -1,0 +1,500 @@
+using CouponLive.Campaigns;
+using CouponLive.Codes;
+using CouponLive.Storage;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace CouponLive.Tests.Storage;
+
+/// <summary>
+/// The behaviour every <see cref="ICouponStore"/> must have. xUnit makes a new instance per test,
+/// and each instance works on a database of its own that a subclass creates and drops.
+/// </summary>
+public abstract class StoreContractTests : IAsyncLifetime
+{
+    private static readonly CouponCodeCodec Codec = new("store-contract-tests-key"u8);
+
+    // Whole milliseconds, as the gate hands them out.
+    private static readonly DateTimeOffset T0 = DateTimeOffset.FromUnixTimeMilliseconds(1_767_225_600_123);
+
+    private readonly List<ICouponStore> _opened = [];
+    private ICouponStore? _store;
+
+    protected static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>Creates this test's empty database.</summary>
+    protected abstract ValueTask CreateDatabaseAsync();
+
+    /// <summary>A new, uninitialized store on this test's database, as another server process would have.</summary>
+    protected abstract ICouponStore NewStore();
+
+    /// <summary>Drops this test's database; every store opened on it is disposed by then.</summary>
+    protected abstract ValueTask DropDatabaseAsync();
+
+    public async ValueTask InitializeAsync() => await CreateDatabaseAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var store in _opened)
+        {
+            if (store is IAsyncDisposable d) await d.DisposeAsync();
+        }
+        await DropDatabaseAsync();
+    }
+
+    private ICouponStore Open()
+    {
+        var store = NewStore();
+        _opened.Add(store);
+        return store;
+    }
+
+    private async Task<ICouponStore> StoreAsync()
+    {
+        if (_store is null)
+        {
+            _store = Open();
+            await _store.InitializeAsync(Ct);
+        }
+        return _store;
+    }
+
+    private static CampaignDefinition Definition(string name, int quantity, params CampaignWindow[] windows) =>
+        new(name, quantity, windows.Length > 0 ? windows : [new CampaignWindow(T0.AddHours(-1), T0.AddHours(1), null)], null, null);
+
+    private async Task<(ICouponStore Store, long Id)> CampaignAsync(int quantity, params CampaignWindow[] windows)
+    {
+        var store = await StoreAsync();
+        var id = await store.TryCreateCampaignAsync(Definition($"campaign-{Guid.NewGuid():N}", quantity, windows), T0, Ct);
+        Assert.NotNull(id);
+        return (store, id.Value);
+    }
+
+    private static IssuedCoupon Coupon(long campaignId, long sequence, string userId, int window = 0, DateTimeOffset? at = null) =>
+        new(campaignId, userId, sequence, Codec.Encode(campaignId, sequence), at ?? T0.AddMilliseconds(sequence), window);
+
+    private static async Task AssertInvariantsHoldAsync(ICouponStore store, long campaignId, int rows)
+    {
+        var report = await store.CheckInvariantsAsync(campaignId, Ct);
+        Assert.Empty(report.Violations());
+        Assert.Equal(rows, report.Rows);
+        Assert.Equal(rows, report.IssuedCounter);
+    }
+
+    private static async Task AssertCountsAsync(ICouponStore store, long campaignId, int issued, params int[] perWindow)
+    {
+        var counts = await store.GetCountsAsync(campaignId, Ct);
+        Assert.Equal(issued, counts.Issued);
+        Assert.Equal(perWindow, counts.IssuedPerWindow);
+    }
+
+    private static CommitStatus[] Statuses(IReadOnlyList<CommitOutcome> outcomes) => outcomes.Select(o => o.Status).ToArray();
+
+    [Fact]
+    public async Task Migrations_are_idempotent_and_safe_when_four_starts_race()
+    {
+        var stores = Enumerable.Range(0, 4).Select(_ => Open()).ToList();
+        await Task.WhenAll(stores.Select(s => Task.Run(() => s.InitializeAsync(Ct))));
+
+        var alice = new UserAccount("u-1", "alice", "hash", "user", T0);
+        Assert.True(await stores[0].TryCreateUserAsync(alice, Ct));
+        foreach (var s in stores) await s.InitializeAsync(Ct); // a second start migrates nothing and keeps the data
+        var later = Open();
+        await later.InitializeAsync(Ct);
+
+        foreach (var s in stores.Append(later)) Assert.Equal(alice, await s.FindUserByLoginAsync("alice", Ct));
+        Assert.NotNull(await later.TryCreateCampaignAsync(Definition("after-restart", 1), T0, Ct));
+    }
+
+    [Fact]
+    public async Task Users_are_created_once_per_login_found_and_updated()
+    {
+        var store = await StoreAsync();
+        var alice = new UserAccount("u-1", "alice", "hash-1", "user", T0);
+        Assert.True(await store.TryCreateUserAsync(alice, Ct));
+        Assert.False(await store.TryCreateUserAsync(new UserAccount("u-2", "alice", "hash-x", "admin", T0), Ct));
+        Assert.True(await store.TryCreateUserAsync(new UserAccount("u-3", "bob", "hash-3", "user", T0), Ct));
+
+        Assert.Equal(alice, await store.FindUserByLoginAsync("alice", Ct));
+        Assert.Null(await store.FindUserByLoginAsync("carol", Ct));
+
+        var updated = alice with { PasswordHash = "hash-2", Role = "admin" };
+        await store.UpdateUserAsync(updated, Ct);
+        Assert.Equal(updated, await store.FindUserByLoginAsync("alice", Ct));
+        Assert.Equal("hash-3", (await store.FindUserByLoginAsync("bob", Ct))?.PasswordHash);
+    }
+
+    [Fact]
+    public async Task Times_come_back_as_the_same_instant_in_whole_milliseconds()
+    {
+        var store = await StoreAsync();
+        var seoul = TimeSpan.FromHours(9);
+        var created = new DateTimeOffset(2026, 3, 1, 9, 0, 0, 123, seoul).AddTicks(4_567); // 0.4567 ms past a whole ms
+        Assert.True(await store.TryCreateUserAsync(new UserAccount("u-1", "alice", "h", "user", created), Ct));
+        Assert.Equal(created.AddTicks(-4_567), (await store.FindUserByLoginAsync("alice", Ct))?.CreatedAt);
+
+        var opens = new DateTimeOffset(2026, 3, 1, 10, 0, 0, seoul);
+        var (_, id) = await CampaignAsync(5, new CampaignWindow(opens, opens.AddMinutes(1), null));
+        var coupon = Coupon(id, 1, "alice", at: opens.AddMilliseconds(999));
+        await store.CommitAsync([coupon], Ct);
+        var found = await store.FindCouponAsync(id, 1, Ct);
+        Assert.Equal(coupon.IssuedAt, found?.IssuedAt);
+        Assert.Equal(opens, (await store.GetCampaignAsync(id, Ct))?.Windows[0].StartsAt);
+    }
+
+    [Fact]
+    public async Task Campaigns_are_unique_by_name_and_round_trip()
+    {
+        var store = await StoreAsync();
+        var definition = new CampaignDefinition(
+            "spring-sale",
+            100,
+            [new CampaignWindow(T0, T0.AddMinutes(1), 10), new CampaignWindow(T0.AddHours(1), T0.AddHours(1).AddMinutes(1), null)],
+            T0.AddDays(30),
+            new Benefit("percent", 12.50m));
+        var id = await store.TryCreateCampaignAsync(definition, T0.AddSeconds(-5), Ct);
+        Assert.NotNull(id);
+        Assert.Null(await store.TryCreateCampaignAsync(definition with { TotalQuantity = 5 }, T0, Ct));
+        var plainId = await store.TryCreateCampaignAsync(Definition("plain", 1), T0, Ct);
+        Assert.NotNull(plainId);
+        Assert.NotEqual(id, plainId);
+
+        var stored = await store.GetCampaignAsync(id.Value, Ct);
+        Assert.NotNull(stored);
+        Assert.Equal((id.Value, "spring-sale", 100, T0.AddDays(30), new Benefit("percent", 12.5m), T0.AddSeconds(-5)),
+            (stored.Id, stored.Name, stored.TotalQuantity, stored.CouponValidUntil, stored.Benefit, stored.CreatedAt));
+        Assert.Equal(definition.Windows, stored.Windows);
+        await AssertCountsAsync(store, id.Value, 0, 0, 0);
+
+        var plain = await store.GetCampaignAsync(plainId.Value, Ct);
+        Assert.NotNull(plain);
+        Assert.Equal(("plain", 1, (DateTimeOffset?)null, (Benefit?)null), (plain.Name, plain.TotalQuantity, plain.CouponValidUntil, plain.Benefit));
+        Assert.Single(plain.Windows);
+
+        Assert.Null(await store.GetCampaignAsync(plainId.Value + 1000, Ct));
+    }
+
+    [Fact]
+    public async Task A_group_is_inserted_and_the_same_rows_again_are_existing()
+    {
+        var (store, id) = await CampaignAsync(10);
+        IssuedCoupon[] group = [Coupon(id, 1, "a"), Coupon(id, 2, "b"), Coupon(id, 3, "c")];
+
+        Assert.Equal(group.Select(c => new CommitOutcome(CommitStatus.Inserted, c)), await store.CommitAsync(group, Ct));
+        Assert.Equal(group.Select(c => new CommitOutcome(CommitStatus.Existing, c)), await store.CommitAsync(group, Ct));
+
+        await AssertCountsAsync(store, id, 3, 3);
+        await AssertInvariantsHoldAsync(store, id, 3);
+    }
+
+    [Fact]
+    public async Task A_holder_committed_again_with_another_sequence_gets_the_original_coupon()
+    {
+        var (store, id) = await CampaignAsync(10);
+        var original = Coupon(id, 1, "a");
+        await store.CommitAsync([original], Ct);
+
+        var outcomes = await store.CommitAsync([Coupon(id, 7, "a", at: T0.AddSeconds(5)), Coupon(id, 2, "b")], Ct);
+
+        Assert.Equal(new CommitOutcome(CommitStatus.Existing, original), outcomes[0]);
+        Assert.Equal(new CommitOutcome(CommitStatus.Inserted, Coupon(id, 2, "b")), outcomes[1]);
+        Assert.Null(await store.FindCouponAsync(id, 7, Ct));
+        await AssertCountsAsync(store, id, 2, 2);
+        await AssertInvariantsHoldAsync(store, id, 2);
+    }
+
+    [Fact]
+    public async Task A_user_twice_in_one_group_is_written_once()
+    {
+        var (store, id) = await CampaignAsync(10);
+        var first = Coupon(id, 1, "a");
+
+        var outcomes = await store.CommitAsync([first, Coupon(id, 2, "a")], Ct);
+
+        Assert.Equal([new CommitOutcome(CommitStatus.Inserted, first), new CommitOutcome(CommitStatus.Existing, first)], outcomes);
+        await AssertCountsAsync(store, id, 1, 1);
+        await AssertInvariantsHoldAsync(store, id, 1);
+    }
+
+    [Fact]
+    public async Task A_row_clashing_on_code_or_sequence_is_rejected_and_the_rest_of_its_group_commits()
+    {
+        var (store, id) = await CampaignAsync(10);
+        var taken = Coupon(id, 1, "a");
+        await store.CommitAsync([taken], Ct);
+
+        var sameCode = Coupon(id, 2, "b") with { Code = taken.Code };
+        var sameSequence = Coupon(id, 1, "c") with { Code = Codec.Encode(id, 99) };
+        var outcomes = await store.CommitAsync([Coupon(id, 3, "d"), sameCode, Coupon(id, 4, "e"), sameSequence, Coupon(id, 5, "f")], Ct);
+
+        Assert.Equal([CommitStatus.Inserted, CommitStatus.Rejected, CommitStatus.Inserted, CommitStatus.Rejected, CommitStatus.Inserted], Statuses(outcomes));
+        Assert.Null(outcomes[1].Coupon);
+        Assert.Null(outcomes[3].Coupon);
+        Assert.Equal(taken, await store.FindCouponAsync(id, 1, Ct));
+        Assert.Null(await store.FindCouponAsync(id, 2, Ct));
+        await AssertCountsAsync(store, id, 4, 4);
+        await AssertInvariantsHoldAsync(store, id, 4);
+    }
+
+    [Fact]
+    public async Task A_group_that_would_exceed_the_quantity_commits_what_fits_and_rejects_the_rest()
+    {
+        var (store, id) = await CampaignAsync(3);
+        var holder = Coupon(id, 1, "a");
+        await store.CommitAsync([holder], Ct);
+
+        IssuedCoupon[] group = [Coupon(id, 2, "b"), Coupon(id, 3, "c"), Coupon(id, 4, "d"), Coupon(id, 5, "e")];
+        var outcomes = await store.CommitAsync(group, Ct);
+
+        Assert.Equal(2, outcomes.Count(o => o.Status == CommitStatus.Inserted));
+        Assert.Equal(2, outcomes.Count(o => o.Status == CommitStatus.Rejected));
+        var inserted = outcomes.Where(o => o.Status == CommitStatus.Inserted).Select(o => o.Coupon!).ToList();
+        Assert.All(inserted, c => Assert.Contains(c, group));
+        Assert.Equal([holder, .. inserted.OrderBy(c => c.Sequence)], await store.ListCouponsAsync(id, 0, 10, Ct));
+        await AssertCountsAsync(store, id, 3, 3);
+        await AssertInvariantsHoldAsync(store, id, 3);
+        Assert.True((await store.CheckInvariantsAsync(id, Ct)).SoldExactly);
+
+        // Sold out: a newcomer is rejected, a holder still gets their coupon back.
+        Assert.Equal(CommitStatus.Rejected, (await store.CommitAsync([Coupon(id, 6, "f")], Ct))[0].Status);
+        Assert.Equal(new CommitOutcome(CommitStatus.Existing, holder), (await store.CommitAsync([Coupon(id, 9, "a")], Ct))[0]);
+        await AssertCountsAsync(store, id, 3, 3);
+    }
+
+    [Fact]
+    public async Task A_group_that_would_exceed_a_window_quota_commits_what_fits_and_rejects_the_rest()
+    {
+        var first = new CampaignWindow(T0.AddHours(-1), T0, 2);
+        var second = new CampaignWindow(T0, T0.AddHours(1), null);
+        var (store, id) = await CampaignAsync(10, first, second);
+        IssuedCoupon InFirst(long seq, string user) => Coupon(id, seq, user, window: 0, at: T0.AddMinutes(-30).AddMilliseconds(seq));
+
+        var outcomes = await store.CommitAsync([InFirst(1, "a"), InFirst(2, "b"), InFirst(3, "c"), Coupon(id, 4, "d", window: 1)], Ct);
+
+        Assert.Equal([CommitStatus.Inserted, CommitStatus.Inserted, CommitStatus.Rejected, CommitStatus.Inserted], Statuses(outcomes));
+        Assert.Equal(CommitStatus.Rejected, (await store.CommitAsync([InFirst(5, "e")], Ct))[0].Status);
+        await AssertCountsAsync(store, id, 3, 2, 1);
+        await AssertInvariantsHoldAsync(store, id, 3);
+    }
+
+    [Fact]
+    public async Task Concurrent_groups_from_eight_writers_issue_exactly_the_quantity()
+    {
+        var (store, id) = await CampaignAsync(500);
+        var rows = Enumerable.Range(1, 1_000).Select(i => Coupon(id, i, $"user-{i}")).ToArray();
+        var writers = Enumerable.Range(0, 8).Select(_ => Open()).ToList(); // one per "process"
+        foreach (var w in writers) await w.InitializeAsync(Ct);
+
+        // Groups of 30 (and a last one of 10): 500 is no sum of whole groups, so the group that
+        // crosses the limit must be split row by row. Writer t commits every 8th group.
+        var groups = rows.Chunk(30).ToArray();
+        var results = await Task.WhenAll(writers.Select((writer, t) => Task.Run(async () =>
+        {
+            var outcomes = new List<(IssuedCoupon Row, CommitOutcome Outcome)>();
+            foreach (var group in groups.Where((_, g) => g % 8 == t))
+            {
+                var result = await writer.CommitAsync(group, Ct);
+                outcomes.AddRange(group.Zip(result));
+            }
+            return outcomes;
+        })));
+
+        var all = results.SelectMany(r => r).ToList();
+        Assert.Equal(1_000, all.Count);
+        Assert.Equal(500, all.Count(o => o.Outcome.Status == CommitStatus.Inserted));
+        Assert.Equal(500, all.Count(o => o.Outcome.Status == CommitStatus.Rejected));
+        Assert.All(all.Where(o => o.Outcome.Status == CommitStatus.Inserted), o => Assert.Equal(o.Row, o.Outcome.Coupon));
+
+        var stored = await store.ListCouponsAsync(id, 0, 1_000, Ct);
+        Assert.Equal(
+            all.Where(o => o.Outcome.Status == CommitStatus.Inserted).Select(o => o.Row.Sequence).Order(),
+            stored.Select(c => c.Sequence));
+        await AssertCountsAsync(store, id, 500, 500);
+        await AssertInvariantsHoldAsync(store, id, 500);
+        Assert.True((await store.CheckInvariantsAsync(id, Ct)).SoldExactly);
+    }
+
+    [Fact]
+    public async Task Two_writers_committing_the_same_rows_at_once_write_each_row_once()
+    {
+        // As when a reconciler replays what a live writer is committing: the same rows, in groups,
+        // from opposite ends. Each row is Inserted by one and Existing for the other; nobody fails.
+        var (store, id) = await CampaignAsync(1_000);
+        var rows = Enumerable.Range(1, 400).Select(i => Coupon(id, i, $"user-{i}")).ToArray();
+        var forward = Open();
+        var backward = Open();
+        await forward.InitializeAsync(Ct);
+        await backward.InitializeAsync(Ct);
+
+        static async Task<List<CommitOutcome>> CommitAll(ICouponStore writer, IEnumerable<IssuedCoupon> ordered)
+        {
+            var outcomes = new List<CommitOutcome>();
+            foreach (var group in ordered.Chunk(50)) outcomes.AddRange(await writer.CommitAsync(group, Ct));
+            return outcomes;
+        }
+        var results = await Task.WhenAll(
+            Task.Run(() => CommitAll(forward, rows)),
+            Task.Run(() => CommitAll(backward, rows.Reverse())));
+
+        var bySequence = results[0].Concat(results[1]).GroupBy(o => o.Coupon!.Sequence).ToList();
+        Assert.Equal(400, bySequence.Count);
+        Assert.All(bySequence, g =>
+        {
+            Assert.Equal([CommitStatus.Inserted, CommitStatus.Existing], g.Select(o => o.Status).Order());
+            Assert.Single(g.Select(o => o.Coupon).Distinct());
+        });
+        await AssertCountsAsync(store, id, 400, 400);
+        await AssertInvariantsHoldAsync(store, id, 400);
+    }
+
+    [Fact]
+    public async Task Coupons_are_listed_in_sequence_order_page_by_page()
+    {
+        var (store, id) = await CampaignAsync(10);
+        var (_, other) = await CampaignAsync(10);
+        await store.CommitAsync([Coupon(id, 5, "e"), Coupon(id, 2, "b"), Coupon(other, 1, "x"), Coupon(id, 9, "i")], Ct);
+        await store.CommitAsync([Coupon(id, 1, "a"), Coupon(id, 7, "g"), Coupon(id, 3, "c")], Ct);
+
+        var page1 = await store.ListCouponsAsync(id, 0, 4, Ct);
+        Assert.Equal([Coupon(id, 1, "a"), Coupon(id, 2, "b"), Coupon(id, 3, "c"), Coupon(id, 5, "e")], page1);
+        var page2 = await store.ListCouponsAsync(id, page1[^1].Sequence, 4, Ct);
+        Assert.Equal([Coupon(id, 7, "g"), Coupon(id, 9, "i")], page2);
+        Assert.Empty(await store.ListCouponsAsync(id, 9, 4, Ct));
+        Assert.Equal([Coupon(id, 3, "c")], await store.ListCouponsAsync(id, 2, 1, Ct));
+    }
+
+    [Fact]
+    public async Task A_users_coupons_are_listed_across_campaigns_oldest_first()
+    {
+        var (store, first) = await CampaignAsync(10);
+        var (_, second) = await CampaignAsync(10);
+        var later = Coupon(first, 1, "u", at: T0.AddSeconds(2));
+        var earlier = Coupon(second, 1, "u", at: T0.AddSeconds(1));
+        await store.CommitAsync([later, Coupon(first, 2, "v")], Ct);
+        await store.CommitAsync([earlier], Ct);
+
+        Assert.Equal([earlier, later], await store.ListUserCouponsAsync("u", Ct));
+        Assert.Equal([Coupon(first, 2, "v")], await store.ListUserCouponsAsync("v", Ct));
+        Assert.Empty(await store.ListUserCouponsAsync("nobody", Ct));
+    }
+
+    [Fact]
+    public async Task A_coupon_is_found_by_campaign_and_sequence()
+    {
+        var (store, id) = await CampaignAsync(10);
+        var coupon = Coupon(id, 4, "a", at: T0.AddMinutes(10));
+        await store.CommitAsync([coupon], Ct);
+
+        Assert.Equal(coupon, await store.FindCouponAsync(id, 4, Ct));
+        Assert.Null(await store.FindCouponAsync(id, 5, Ct));
+        Assert.Null(await store.FindCouponAsync(id + 1, 4, Ct));
+    }
+
+    [Fact]
+    public async Task The_gate_snapshot_holds_the_campaigns_coupons_and_highest_sequence()
+    {
+        var (store, id) = await CampaignAsync(10);
+        var (_, other) = await CampaignAsync(10);
+        var empty = await store.LoadGateSnapshotAsync(id, Ct);
+        Assert.Empty(empty.Coupons);
+        Assert.Equal(0, empty.MaxSequence);
+
+        IssuedCoupon[] rows = [Coupon(id, 3, "a"), Coupon(id, 8, "b"), Coupon(id, 5, "c")];
+        await store.CommitAsync([.. rows, Coupon(other, 20, "d")], Ct);
+
+        var snapshot = await store.LoadGateSnapshotAsync(id, Ct);
+        Assert.Equal(rows.OrderBy(c => c.Sequence), snapshot.Coupons.OrderBy(c => c.Sequence));
+        Assert.Equal(8, snapshot.MaxSequence);
+    }
+
+    [Fact]
+    public async Task Meta_keeps_the_first_value_written()
+    {
+        var store = await StoreAsync();
+        Assert.Null(await store.GetMetaAsync("key", Ct));
+        Assert.Equal("first", await store.GetOrAddMetaAsync("key", "first", Ct));
+        Assert.Equal("first", await store.GetOrAddMetaAsync("key", "second", Ct));
+        Assert.Equal("first", await store.GetMetaAsync("key", Ct));
+
+        var racers = Enumerable.Range(0, 8).Select(_ => Open()).ToList();
+        foreach (var r in racers) await r.InitializeAsync(Ct);
+        var answers = await Task.WhenAll(racers.Select((r, i) => Task.Run(() => r.GetOrAddMetaAsync("race", $"value-{i}", Ct))));
+        var winner = await store.GetMetaAsync("race", Ct);
+        Assert.NotNull(winner);
+        Assert.All(answers, a => Assert.Equal(winner, a));
+    }
+
+    [Fact]
+    public async Task The_store_reports_healthy()
+    {
+        var store = await StoreAsync();
+        Assert.True(await store.IsHealthyAsync(Ct));
+    }
+}
+
+/// <summary>The contract against the embedded store: a SQLite file in a fresh temp folder.</summary>
+public sealed class SqliteStoreContractTests : StoreContractTests
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), $"couponlive-store-{Guid.NewGuid():N}");
+
+    protected override ValueTask CreateDatabaseAsync()
+    {
+        Directory.CreateDirectory(_folder);
+        return ValueTask.CompletedTask;
+    }
+
+    protected override ICouponStore NewStore() => new SqliteCouponStore(Path.Combine(_folder, "couponlive.db"));
+
+    protected override ValueTask DropDatabaseAsync()
+    {
+        SqliteConnection.ClearAllPools(); // pooled connections keep the file open
+        if (Directory.Exists(_folder)) Directory.Delete(_folder, recursive: true);
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>
+/// The contract against the production store. COUPONLIVE_TEST_POSTGRES is a connection string
+/// whose user may create databases; each test gets a database of its own, dropped afterwards.
+/// </summary>
+public sealed class PostgresStoreContractTests : StoreContractTests
+{
+    private const string Variable = "COUPONLIVE_TEST_POSTGRES";
+    private readonly string _database = $"couponlive_test_{Guid.NewGuid():N}";
+    private string? _admin;
+
+    protected override async ValueTask CreateDatabaseAsync()
+    {
+        var admin = Environment.GetEnvironmentVariable(Variable);
+        if (string.IsNullOrWhiteSpace(admin))
+        {
+            Assert.Fail($"{Variable} is not set: run ./scripts/test.sh, which starts a PostgreSQL server for the tests and sets it.");
+        }
+        await using var conn = new NpgsqlConnection(admin);
+        await conn.OpenAsync(Ct);
+        await conn.ExecuteAsync($"CREATE DATABASE \"{_database}\"");
+        _admin = admin;
+    }
+
+    protected override ICouponStore NewStore() =>
+        new PostgresCouponStore(new NpgsqlConnectionStringBuilder(_admin) { Database = _database }.ConnectionString);
+
+    [Fact]
+    public async Task A_commit_to_an_unreachable_server_throws_so_the_writer_retries()
+    {
+        // Port 1 on loopback refuses at once: a transient failure must surface, never become Rejected.
+        var closed = new NpgsqlConnectionStringBuilder(_admin) { Port = 1, Timeout = 2 }.ConnectionString;
+        await using var store = new PostgresCouponStore(closed);
+        var coupon = new IssuedCoupon(1, "u", 1, "0000000000", DateTimeOffset.UnixEpoch, 0);
+        await Assert.ThrowsAnyAsync<NpgsqlException>(() => store.CommitAsync([coupon], Ct));
+    }
+
+    protected override async ValueTask DropDatabaseAsync()
+    {
+        if (_admin is null) return;
+        await using var conn = new NpgsqlConnection(_admin);
+        await conn.OpenAsync();
+        await conn.ExecuteAsync($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)");
+    }
+}
