@@ -107,13 +107,7 @@ public abstract class IssueApiTests(ServerFixture fixture)
     public async Task Before_the_window_is_409_not_open_with_opens_at()
     {
         var opens = DateTimeOffset.UtcNow.AddHours(1);
-        var campaign = await Server.CreateCampaignAsync(0, new
-        {
-            name = "later-" + Guid.NewGuid(),
-            totalQuantity = 10,
-            issueStartsAt = Iso(opens),
-            issueEndsAt = Iso(opens.AddHours(1)),
-        });
+        var campaign = await Server.CreateWindowCampaignAsync(10, opens, opens.AddHours(1));
         using var c = Server.NewClient(TestTokens.Mint("early-bird"));
         var problem = await (await c.PostAsync($"/api/v1/campaigns/{campaign["id"]}/issue", null)).AssertProblemAsync(HttpStatusCode.Conflict, "campaign.not_open");
         Assert.Equal(opens.ToUnixTimeMilliseconds(), problem["opensAt"]!.GetValue<DateTimeOffset>().ToUnixTimeMilliseconds());
@@ -123,13 +117,7 @@ public abstract class IssueApiTests(ServerFixture fixture)
     [Fact]
     public async Task After_the_window_is_409_ended()
     {
-        var campaign = await Server.CreateCampaignAsync(0, new
-        {
-            name = "short-" + Guid.NewGuid(),
-            totalQuantity = 10,
-            issueStartsAt = Iso(DateTimeOffset.UtcNow.AddSeconds(-5)),
-            issueEndsAt = Iso(DateTimeOffset.UtcNow.AddMilliseconds(300)),
-        });
+        var campaign = await Server.CreateWindowCampaignAsync(10, DateTimeOffset.UtcNow.AddSeconds(-5), DateTimeOffset.UtcNow.AddMilliseconds(300));
         await Task.Delay(600);
         using var c = Server.NewClient(TestTokens.Mint("too-late"));
         await (await c.PostAsync($"/api/v1/campaigns/{campaign["id"]}/issue", null)).AssertProblemAsync(HttpStatusCode.Conflict, "campaign.ended");

@@ -13,13 +13,7 @@ public sealed class EmbeddedTimingTests
         var clock = new ManualClock();
         await using var server = CouponLiveServer.Start(clock: clock);
         var opens = clock.GetUtcNow().AddSeconds(2);
-        var campaign = await server.CreateCampaignAsync(0, new
-        {
-            name = "opening-" + Guid.NewGuid(),
-            totalQuantity = 5,
-            issueStartsAt = opens.ToString("O"),
-            issueEndsAt = opens.AddMinutes(1).ToString("O"),
-        });
+        var campaign = await server.CreateWindowCampaignAsync(5, opens, opens.AddMinutes(1));
         using var client = server.NewClient(TestTokens.Mint("punctual"));
         var path = $"/api/v1/campaigns/{campaign["id"]}/issue";
 
@@ -131,13 +125,7 @@ public sealed class ProductionTimingTests
     {
         await using var server = CouponLiveServer.Start(await CouponLiveServer.NewStateAsync(ServerMode.Production));
         var opens = DateTimeOffset.UtcNow.AddSeconds(2);
-        var campaign = await server.CreateCampaignAsync(0, new
-        {
-            name = "opening-" + Guid.NewGuid(),
-            totalQuantity = 5,
-            issueStartsAt = opens.ToString("O"),
-            issueEndsAt = opens.AddMinutes(1).ToString("O"),
-        });
+        var campaign = await server.CreateWindowCampaignAsync(5, opens, opens.AddMinutes(1));
         using var client = server.NewClient(TestTokens.Mint("punctual"));
         var path = $"/api/v1/campaigns/{campaign["id"]}/issue";
 

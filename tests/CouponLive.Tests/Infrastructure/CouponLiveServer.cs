@@ -99,6 +99,16 @@ public sealed class CouponLiveServer : IAsyncDisposable
         return (await response.Content.ReadFromJsonAsync<JsonObject>())!["accessToken"]!.GetValue<string>();
     }
 
+    /// <summary>Creates a campaign with one window [startsAt, endsAt).</summary>
+    public Task<JsonObject> CreateWindowCampaignAsync(int quantity, DateTimeOffset startsAt, DateTimeOffset endsAt) =>
+        CreateCampaignAsync(0, new
+        {
+            name = "campaign-" + Guid.NewGuid().ToString("N"),
+            totalQuantity = quantity,
+            issueStartsAt = startsAt.ToString("O"),
+            issueEndsAt = endsAt.ToString("O"),
+        });
+
     /// <summary>Creates a campaign with one window [now - 1 s, now + 1 h) unless a body is given.</summary>
     public async Task<JsonObject> CreateCampaignAsync(int quantity, object? body = null, DateTimeOffset? now = null)
     {
