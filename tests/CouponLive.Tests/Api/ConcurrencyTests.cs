@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using CouponLive.Codes;
+using CouponLive.Issuance.Redis;
+using Microsoft.Extensions.DependencyInjection;
 using CouponLive.Tests.Infrastructure;
 
 namespace CouponLive.Tests.Api;
@@ -23,6 +25,7 @@ public abstract class ConcurrencyTests(ServerFixture fixture)
         var id = campaign["id"]!.GetValue<long>();
         var tokens = Enumerable.Range(0, users).Select(u => TestTokens.Mint($"run{run}-user{u}")).ToArray();
 
+        var gateBefore = RedisGateCounts();
         using var client = Server.NewClient(maxConnections: 256);
         var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var answers = new ConcurrentBag<(int User, HttpStatusCode Status, JsonObject Body)>();
@@ -39,6 +42,13 @@ public abstract class ConcurrencyTests(ServerFixture fixture)
         await Task.WhenAll(requests);
 
         Assert.Equal(users * clicks, answers.Count);
+        if (Server.Mode == ServerMode.Production)
+        {
+            // Concurrent requests for one campaign share script calls (DESIGN.md section 4).
+            var (calls, decisions) = RedisGateCounts();
+            Assert.True(calls - gateBefore.Calls < decisions - gateBefore.Decisions,
+                $"expected coalescing: {calls - gateBefore.Calls} script calls for {decisions - gateBefore.Decisions} decisions");
+        }
         var unexpected = answers.Where(a => a.Status is not (HttpStatusCode.Created or HttpStatusCode.OK or HttpStatusCode.Conflict)).ToList();
         Assert.True(unexpected.Count == 0, string.Join("\n", unexpected.Take(5).Select(a => $"{a.Status} {a.Body.ToJsonString()}")));
         Assert.All(answers.Where(a => a.Status == HttpStatusCode.Conflict), a => Assert.Equal("campaign.sold_out", a.Body["code"]!.GetValue<string>()));
@@ -73,6 +83,9 @@ public abstract class ConcurrencyTests(ServerFixture fixture)
         Assert.Equal(quantity, read["issuedCount"]!.GetValue<int>());
         Assert.Equal("sold_out", read["status"]!.GetValue<string>());
     }
+
+    private (long Calls, long Decisions) RedisGateCounts() =>
+        Server.Mode == ServerMode.Production ? Server.Services.GetRequiredService<RedisAdmissionGate>().Counts : (0, 0);
 }
 
 public sealed class EmbeddedConcurrencyTests(EmbeddedServerFixture fixture) : ConcurrencyTests(fixture), IClassFixture<EmbeddedServerFixture>;

@@ -157,15 +157,32 @@ public sealed class MultiProcessFaultTests : IAsyncLifetime
 
         Assert.True(atFault < driver.Successes, $"the outage must land mid-sale: {atFault} successes then, {driver} at the end");
         Assert.True(driver.Unavailable > 0, $"the outage should have been visible as 503s: {driver}");
+        Assert.Equal(0, driver.MissingRetryAfter);
         await AssertOutcomeAsync(campaignId, driver, 400);
+    }
+
+    [Fact]
+    public async Task Redis_forgetting_the_scripts_mid_sale_is_answered_by_reloading_them()
+    {
+        var servers = await StartServersAsync(2);
+        var campaignId = await CreateCampaignAsync(servers[0], 300);
+        var driver = new SaleDriver(servers.Select(s => s.BaseAddress).ToList(), campaignId, "noscript");
+
+        var sale = driver.RunAsync(users: 1_000, clicks: 2, concurrency: 200, budget: TimeSpan.FromSeconds(60));
+        var atFault = await WhenAsync(driver, 100, () => Redis("SCRIPT", "FLUSH"), TimeSpan.FromSeconds(60));
+        await sale;
+
+        Assert.True(atFault < driver.Successes, $"the flush must land mid-sale: {atFault} successes then, {driver} at the end");
+        Assert.Equal(0, driver.Unavailable + driver.TransportErrors + driver.Other); // NOSCRIPT is retried inside, never seen
+        await AssertOutcomeAsync(campaignId, driver, 300);
     }
 
     private static Task Services(string command) => RunAsync(Path.Combine(RepoRoot(), "scripts", "services.sh"), command);
 
-    private static Task Redis(string command)
+    private static Task Redis(params string[] command)
     {
         var endpoint = TestServices.Redis.Split(',')[0].Split(':');
-        return RunAsync("redis-cli", "-h", endpoint[0], "-p", endpoint.Length > 1 ? endpoint[1] : "6379", command);
+        return RunAsync("redis-cli", ["-h", endpoint[0], "-p", endpoint.Length > 1 ? endpoint[1] : "6379", .. command]);
     }
 
     private static async Task RunAsync(string file, params string[] args)

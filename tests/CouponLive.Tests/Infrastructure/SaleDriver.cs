@@ -13,13 +13,15 @@ namespace CouponLive.Tests.Infrastructure;
 public sealed class SaleDriver(IReadOnlyList<Uri> servers, long campaignId, string userPrefix)
 {
     private readonly ConcurrentDictionary<string, ConcurrentBag<string>> _codesByUser = new();
-    private int _successes, _soldOut, _unavailable, _transportErrors, _other;
+    private int _successes, _soldOut, _unavailable, _transportErrors, _other, _missingRetryAfter;
 
     public int Successes => Volatile.Read(ref _successes);
     public int SoldOut => Volatile.Read(ref _soldOut);
     public int Unavailable => Volatile.Read(ref _unavailable);
     public int TransportErrors => Volatile.Read(ref _transportErrors);
     public int Other => Volatile.Read(ref _other);
+    /// <summary>503 answers without a Retry-After header (there should be none).</summary>
+    public int MissingRetryAfter => Volatile.Read(ref _missingRetryAfter);
 
     /// <summary>Every code each user was told it holds (from 201 and 200 answers).</summary>
     public IReadOnlyDictionary<string, string[]> CodesByUser => _codesByUser.ToDictionary(kv => kv.Key, kv => kv.Value.Distinct().ToArray());
@@ -82,6 +84,7 @@ public sealed class SaleDriver(IReadOnlyList<Uri> servers, long campaignId, stri
                         return;
                     case HttpStatusCode.ServiceUnavailable:
                         Interlocked.Increment(ref _unavailable);
+                        if (response.Headers.RetryAfter is null) Interlocked.Increment(ref _missingRetryAfter);
                         break;
                     default:
                         Interlocked.Increment(ref _other);
