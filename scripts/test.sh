@@ -5,6 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# promtool (Debian package prometheus) is the reference parser for /metrics in the tests.
+if ! command -v promtool >/dev/null; then
+  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq prometheus >/dev/null
+fi
+
 # Private Redis and PostgreSQL on loopback (installed with apt when missing) for production-mode tests.
 ./scripts/services.sh start >/dev/null
 eval "$(./scripts/services.sh env)"

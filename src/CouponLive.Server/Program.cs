@@ -15,7 +15,7 @@ app.MapAuthApi();        // POST /api/v1/users, POST /api/v1/auth/token
 app.MapCampaignsApi();   // POST /api/v1/campaigns, GET /api/v1/campaigns/{id}, GET /api/v1/campaigns/{id}/coupons
 app.MapIssuanceApi();    // POST /api/v1/campaigns/{id}/issue, GET /api/v1/me/coupons
 app.MapCouponsApi();     // POST /api/v1/coupons/validate
-app.MapHealthApi();      // /health/live, /health/ready
+app.MapHealthApi();      // /health/live, /health/ready, /metrics
 app.MapOpenApi();        // /openapi/v1.json
 
 await app.RunAsync();

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Security.Claims;
+using CouponLive.Diagnostics;
 using CouponLive.Auth;
 using CouponLive.Campaigns;
 using CouponLive.Http;
@@ -30,10 +32,15 @@ public static class IssuanceApi
     }
 
     public static async Task<Results<Created<IssueResponse>, Ok<IssueResponse>, ProblemHttpResult>> Issue(
-        string id, ClaimsPrincipal user, HttpContext http, IssuanceService issuance, CancellationToken ct)
+        string id, ClaimsPrincipal user, HttpContext http, IssuanceService issuance, CouponMetrics metrics, CancellationToken ct)
     {
-        if (!CampaignCatalog.TryParseId(id, out var campaignId)) return CampaignsApi.NotFound();
-        var result = await issuance.IssueAsync(campaignId, user.UserId(), ct);
+        var started = Stopwatch.GetTimestamp();
+        var result = CampaignCatalog.TryParseId(id, out var campaignId)
+            ? await issuance.IssueAsync(campaignId, user.UserId(), ct)
+            : new IssueResult(IssueStatus.NotFound);
+        var outcome = CouponMetrics.Tag("outcome", OutcomeName(result.Status));
+        metrics.IssueRequests.Add(1, outcome);
+        metrics.IssueDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, outcome);
         switch (result.Status)
         {
             case IssueStatus.Issued:
@@ -67,6 +74,19 @@ public static class IssuanceApi
         }
         return TypedResults.Ok(new MyCoupons(items));
     }
+
+    /// <summary>The outcome as a metric tag (snake_case, as the error codes).</summary>
+    public static string OutcomeName(IssueStatus status) => status switch
+    {
+        IssueStatus.Issued => "issued",
+        IssueStatus.AlreadyIssued => "already_issued",
+        IssueStatus.NotFound => "not_found",
+        IssueStatus.NotOpen => "not_open",
+        IssueStatus.Ended => "ended",
+        IssueStatus.SoldOut => "sold_out",
+        IssueStatus.WindowSoldOut => "window_sold_out",
+        _ => "unavailable",
+    };
 
     private static IssueResponse ToResponse(IssueResult result, bool alreadyIssued)
     {

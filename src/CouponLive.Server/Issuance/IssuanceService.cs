@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using CouponLive.Campaigns;
 using CouponLive.Codes;
+using CouponLive.Diagnostics;
 using CouponLive.Storage;
 using Microsoft.Extensions.Options;
 
@@ -30,6 +31,7 @@ public sealed partial class IssuanceService(
     ICouponStore store,
     CouponCodeCodec codec,
     OutboxReconciler reconciler,
+    CouponMetrics metrics,
     TimeProvider time,
     IOptions<IssuanceOptions> options,
     ILogger<IssuanceService> logger)
@@ -126,6 +128,7 @@ public sealed partial class IssuanceService(
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            metrics.Errors.Add(1, CouponMetrics.Tag("component", "gate_load"));
             LogLoadFailed(ex, campaign.Id);
             return false;
         }

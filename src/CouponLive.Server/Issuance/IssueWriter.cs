@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using CouponLive.Diagnostics;
 using System.Threading.Channels;
 using CouponLive.Storage;
 
@@ -11,7 +13,7 @@ namespace CouponLive.Issuance;
 /// so an admission is never dropped while the process lives; its caller may give up waiting
 /// (503), and a retry of the same user joins the same pending commit.
 /// </summary>
-public sealed partial class IssueWriter(ICouponStore store, ILogger<IssueWriter> logger) : BackgroundService
+public sealed partial class IssueWriter(ICouponStore store, CouponMetrics metrics, ILogger<IssueWriter> logger) : BackgroundService
 {
     public const int MaxGroupSize = 1_000;
 
@@ -68,10 +70,15 @@ public sealed partial class IssueWriter(ICouponStore store, ILogger<IssueWriter>
         {
             try
             {
-                return await store.CommitAsync(coupons, CancellationToken.None);
+                var started = Stopwatch.GetTimestamp();
+                var outcomes = await store.CommitAsync(coupons, CancellationToken.None);
+                metrics.WriterCommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                metrics.WriterBatchSize.Record(coupons.Count);
+                return outcomes;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
+                metrics.Errors.Add(1, CouponMetrics.Tag("component", "store"));
                 LogCommitFailed(ex, coupons.Count, attempt);
                 if (stoppingToken.IsCancellationRequested && attempt >= 3) return null;
                 await Task.Delay(delay, CancellationToken.None);

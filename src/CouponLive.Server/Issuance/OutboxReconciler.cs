@@ -1,4 +1,5 @@
 using CouponLive.Codes;
+using CouponLive.Diagnostics;
 using CouponLive.Storage;
 using Microsoft.Extensions.Options;
 
@@ -23,6 +24,7 @@ public sealed partial class OutboxReconciler(
     CouponCodeCodec codec,
     TimeProvider time,
     IOptions<ReconcilerOptions> options,
+    CouponMetrics metrics,
     ILogger<OutboxReconciler> logger) : BackgroundService
 {
     private const int PageSize = 1_000;
@@ -41,12 +43,14 @@ public sealed partial class OutboxReconciler(
             var disagreements = 0;
             for (var i = 0; i < outcomes.Count; i++)
             {
+                string action;
                 switch (outcomes[i].Status)
                 {
-                    case CommitStatus.Inserted: added++; break;
-                    case CommitStatus.Existing when outcomes[i].Coupon!.Sequence == coupons[i].Sequence: break;
-                    default: disagreements++; break;
+                    case CommitStatus.Inserted: added++; action = "committed"; break;
+                    case CommitStatus.Existing when outcomes[i].Coupon!.Sequence == coupons[i].Sequence: action = "already_committed"; break;
+                    default: disagreements++; action = "refused"; break;
                 }
+                metrics.ReconcilerActions.Add(1, CouponMetrics.Tag("action", action));
             }
             await gate.DeleteOutboxAsync(campaignId, entries.Select(e => e.Id).ToList(), ct);
             if (disagreements > 0)

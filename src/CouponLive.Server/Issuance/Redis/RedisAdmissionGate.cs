@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using CouponLive.Diagnostics;
 using System.Globalization;
 using CouponLive.Storage;
 using StackExchange.Redis;
@@ -30,6 +32,7 @@ public sealed partial class RedisAdmissionGate(
     IConnectionMultiplexer redis,
     RedisScripts scripts,
     RedisGateOptions options,
+    CouponMetrics metrics,
     ILogger<RedisAdmissionGate> logger) : IAdmissionGate
 {
     private readonly ConcurrentDictionary<long, CampaignQueue> _queues = new();
@@ -77,6 +80,7 @@ public sealed partial class RedisAdmissionGate(
             }
             catch (Exception ex)
             {
+                metrics.Errors.Add(1, CouponMetrics.Tag("component", "redis"));
                 LogGateFailed(ex, campaignId, batch.Count);
                 foreach (var p in batch) p.Done.TrySetResult(new Admission(AdmissionOutcome.Unavailable));
             }
@@ -87,10 +91,13 @@ public sealed partial class RedisAdmissionGate(
     {
         var users = new RedisValue[batch.Count];
         for (var i = 0; i < batch.Count; i++) users[i] = batch[i].UserId;
+        var started = Stopwatch.GetTimestamp();
         var result = (RedisResult[])(await scripts.EvaluateAsync("admit",
             [Key(campaignId, "meta"), Key(campaignId, "holders"), Key(campaignId, "windows"), Key(campaignId, "wcount"), Key(campaignId, "outbox")],
             users))!;
 
+        metrics.GateCallDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        metrics.GateBatchSize.Record(batch.Count);
         Interlocked.Increment(ref _scriptCalls);
         Interlocked.Add(ref _decisions, batch.Count);
         if ((long)result[0] == -1)
