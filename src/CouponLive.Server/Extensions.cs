@@ -1,6 +1,7 @@
 using CouponLive.Auth;
 using CouponLive.Campaigns;
 using CouponLive.Codes;
+using CouponLive.Dashboard;
 using CouponLive.Diagnostics;
 using CouponLive.Http;
 using CouponLive.Issuance;
@@ -81,6 +82,10 @@ public static partial class Extensions
                     };
                     ctx.HttpContext.Items[Problems.CodeItem] = code;
                     ctx.HttpContext.RequestServices.GetRequiredService<CouponMetrics>().AuthFailures.Add(1, CouponMetrics.Tag("reason", code));
+                    // An issue request turned away for its token shows in that campaign's live view.
+                    if (ctx.HttpContext.GetEndpoint()?.DisplayName?.Contains("/issue", StringComparison.Ordinal) == true
+                        && CampaignCatalog.TryParseId(ctx.HttpContext.GetRouteValue("id") as string, out var campaignId))
+                        ctx.HttpContext.RequestServices.GetRequiredService<LiveStats>().Record(campaignId, "rejected_auth", null);
                     return Task.CompletedTask;
                 },
                 OnForbidden = ctx =>
@@ -104,13 +109,17 @@ public static partial class Extensions
             services.AddSingleton<RedisAdmissionGate>();
             services.AddSingleton<IAdmissionGate>(sp => sp.GetRequiredService<RedisAdmissionGate>());
             services.AddHostedService<RedisMonitor>();
+            services.AddSingleton<ILiveStatsStore, RedisLiveStatsStore>();
             health.AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);
         }
         else
         {
             services.AddSingleton<ICouponStore>(new SqliteCouponStore(settings.DatabasePath));
             services.AddSingleton<IAdmissionGate, InProcessAdmissionGate>();
+            services.AddSingleton<ILiveStatsStore, InMemoryLiveStatsStore>();
         }
+        services.AddSingleton<LiveStats>();
+        services.AddHostedService<LiveStatsPublisher>();
         services.Configure<ReconcilerOptions>(config.GetSection("Reconciler"));
         services.AddSingleton<OutboxReconciler>();
         services.AddHostedService(sp => sp.GetRequiredService<OutboxReconciler>());

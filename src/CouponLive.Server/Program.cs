@@ -2,6 +2,7 @@ using CouponLive;
 using CouponLive.Auth;
 using CouponLive.Campaigns;
 using CouponLive.Codes;
+using CouponLive.Dashboard;
 using CouponLive.Issuance;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -15,6 +16,7 @@ app.MapAuthApi();        // POST /api/v1/users, POST /api/v1/auth/token
 app.MapCampaignsApi();   // POST /api/v1/campaigns, GET /api/v1/campaigns/{id}, GET /api/v1/campaigns/{id}/coupons
 app.MapIssuanceApi();    // POST /api/v1/campaigns/{id}/issue, GET /api/v1/me/coupons
 app.MapCouponsApi();     // POST /api/v1/coupons/validate
+app.MapDashboard();      // /dashboard, GET /api/v1/campaigns, GET /api/v1/campaigns/{id}/live (server-sent events)
 app.MapHealthApi();      // /health/live, /health/ready, /metrics
 app.MapOpenApi();        // /openapi/v1.json
 

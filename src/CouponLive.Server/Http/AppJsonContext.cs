@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using CouponLive.Auth;
 using CouponLive.Campaigns;
 using CouponLive.Codes;
+using CouponLive.Dashboard;
 using CouponLive.Issuance;
 
 namespace CouponLive.Http;
@@ -20,5 +21,7 @@ namespace CouponLive.Http;
 [JsonSerializable(typeof(MyCoupons))]
 [JsonSerializable(typeof(ValidateCodeRequest))]
 [JsonSerializable(typeof(ValidateCodeResponse))]
+[JsonSerializable(typeof(CampaignList))]
+[JsonSerializable(typeof(LiveSnapshot))]
 [JsonSerializable(typeof(DateTimeOffset))]
 public sealed partial class AppJsonContext : JsonSerializerContext;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Security.Claims;
+using CouponLive.Dashboard;
 using CouponLive.Diagnostics;
 using CouponLive.Auth;
 using CouponLive.Campaigns;
@@ -32,15 +33,18 @@ public static class IssuanceApi
     }
 
     public static async Task<Results<Created<IssueResponse>, Ok<IssueResponse>, ProblemHttpResult>> Issue(
-        string id, ClaimsPrincipal user, HttpContext http, IssuanceService issuance, CouponMetrics metrics, CancellationToken ct)
+        string id, ClaimsPrincipal user, HttpContext http, IssuanceService issuance, CouponMetrics metrics, LiveStats live, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
         var result = CampaignCatalog.TryParseId(id, out var campaignId)
             ? await issuance.IssueAsync(campaignId, user.UserId(), ct)
             : new IssueResult(IssueStatus.NotFound);
-        var outcome = CouponMetrics.Tag("outcome", OutcomeName(result.Status));
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        var outcomeName = OutcomeName(result.Status);
+        var outcome = CouponMetrics.Tag("outcome", outcomeName);
         metrics.IssueRequests.Add(1, outcome);
-        metrics.IssueDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, outcome);
+        metrics.IssueDuration.Record(elapsed.TotalSeconds, outcome);
+        if (result.Campaign is not null) live.Record(result.Campaign.Id, outcomeName, elapsed);
         switch (result.Status)
         {
             case IssueStatus.Issued:

@@ -53,6 +53,12 @@ public interface ICouponStore
     Task<StoredCampaign?> GetCampaignAsync(long campaignId, CancellationToken ct);
     Task<CampaignCounts> GetCountsAsync(long campaignId, CancellationToken ct);
     Task<IReadOnlyList<IssuedCoupon>> ListCouponsAsync(long campaignId, long afterSequence, int limit, CancellationToken ct);
+    /// <summary>The newest coupons of a campaign, highest sequence first (the live view's ticker).</summary>
+    Task<IReadOnlyList<IssuedCoupon>> ListRecentCouponsAsync(long campaignId, int limit, CancellationToken ct);
+
+    /// <summary>Campaign ids, newest first.</summary>
+    Task<IReadOnlyList<long>> ListCampaignIdsAsync(int limit, CancellationToken ct);
+
     Task<IReadOnlyList<IssuedCoupon>> ListUserCouponsAsync(string userId, CancellationToken ct);
     Task<IssuedCoupon?> FindCouponAsync(long campaignId, long sequence, CancellationToken ct);
 

@@ -148,6 +148,17 @@ public sealed class PostgresCouponStore(string connectionString) : ICouponStore,
             $"SELECT {CouponColumns} FROM coupons WHERE campaign_id = @campaignId AND sequence > @afterSequence ORDER BY sequence LIMIT @limit",
             [new("campaignId", campaignId), new("afterSequence", afterSequence), new("limit", limit)], ct);
 
+    public async Task<IReadOnlyList<IssuedCoupon>> ListRecentCouponsAsync(long campaignId, int limit, CancellationToken ct) =>
+        await QueryCouponsAsync(
+            $"SELECT {CouponColumns} FROM coupons WHERE campaign_id = @campaignId ORDER BY sequence DESC LIMIT @limit",
+            [new("campaignId", campaignId), new("limit", limit)], ct);
+
+    public async Task<IReadOnlyList<long>> ListCampaignIdsAsync(int limit, CancellationToken ct)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<long>(Cmd("SELECT campaign_id FROM campaigns ORDER BY campaign_id DESC LIMIT @limit", new { limit }, ct))).ToList();
+    }
+
     public async Task<IReadOnlyList<IssuedCoupon>> ListUserCouponsAsync(string userId, CancellationToken ct) =>
         await QueryCouponsAsync(
             $"SELECT {CouponColumns} FROM coupons WHERE user_id = @userId ORDER BY issued_at, campaign_id",

@@ -149,6 +149,20 @@ public sealed class SqliteCouponStore(string databasePath) : ICouponStore
         return rows.Select(ToCoupon).ToList();
     }
 
+    public async Task<IReadOnlyList<IssuedCoupon>> ListRecentCouponsAsync(long campaignId, int limit, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        var rows = await conn.QueryAsync<CouponRow>(
+            $"SELECT {CouponColumns} FROM coupons WHERE campaign_id = @campaignId ORDER BY sequence DESC LIMIT @limit", new { campaignId, limit });
+        return rows.Select(ToCoupon).ToList();
+    }
+
+    public async Task<IReadOnlyList<long>> ListCampaignIdsAsync(int limit, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        return (await conn.QueryAsync<long>("SELECT campaign_id FROM campaigns ORDER BY campaign_id DESC LIMIT @limit", new { limit })).ToList();
+    }
+
     public async Task<IReadOnlyList<IssuedCoupon>> ListUserCouponsAsync(string userId, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);

@@ -177,7 +177,7 @@ public sealed class MultiProcessFaultTests : IAsyncLifetime
         await AssertOutcomeAsync(campaignId, driver, 300);
     }
 
-    private static Task Services(string command) => RunAsync(Path.Combine(RepoRoot(), "scripts", "services.sh"), command);
+    private static Task Services(string command) => RunAsync(Path.Combine(TestServices.RepoRoot(), "scripts", "services.sh"), command);
 
     private static Task Redis(params string[] command)
     {
@@ -193,12 +193,5 @@ public sealed class MultiProcessFaultTests : IAsyncLifetime
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await process.WaitForExitAsync(timeout.Token);
         Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', args)}: {await process.StandardError.ReadToEndAsync()}");
-    }
-
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "CouponLive.slnx"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("Repository root not found above " + AppContext.BaseDirectory);
     }
 }

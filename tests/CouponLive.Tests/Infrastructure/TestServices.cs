@@ -19,6 +19,14 @@ public static class TestServices
             ? value
             : throw new InvalidOperationException($"{variable} is not set: run the tests with ./scripts/test.sh, which starts Redis and PostgreSQL.");
 
+    /// <summary>The checkout's root (where CouponLive.slnx is), for scripts and Node test assets.</summary>
+    public static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "CouponLive.slnx"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("Repository root not found above " + AppContext.BaseDirectory);
+    }
+
     /// <summary>A fresh, empty database on the test PostgreSQL; its connection string.</summary>
     public static async Task<string> CreateDatabaseAsync()
     {
