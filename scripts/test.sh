@@ -9,6 +9,11 @@ cd "$(dirname "$0")/.."
 ./scripts/services.sh start >/dev/null
 eval "$(./scripts/services.sh env)"
 
+# Real gRPC and Connect clients from npm for the interop tests (tests/interop, pinned by package-lock.json).
+if [ ! -d tests/interop/node_modules ]; then
+  (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
