@@ -5,15 +5,26 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# promtool (Debian package prometheus) is the reference parser for /metrics in the tests.
-if ! command -v promtool >/dev/null; then
+# Tools from Debian the tests use: promtool (package prometheus) parses /metrics; chromium runs the dashboard.
+missing=()
+command -v promtool >/dev/null || missing+=(prometheus)
+command -v chromium >/dev/null || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq prometheus >/dev/null
+  $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 # Private Redis and PostgreSQL on loopback (installed with apt when missing) for production-mode tests.
 ./scripts/services.sh start >/dev/null
 eval "$(./scripts/services.sh env)"
+
+# Node packages pinned by package-lock.json: real gRPC and Connect clients (tests/interop) and
+# playwright-core driving Debian's chromium (tests/browser).
+for dir in tests/interop tests/browser; do
+  if [ ! -d "$dir/node_modules" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -6,6 +6,7 @@ using CouponLive.Diagnostics;
 using CouponLive.Http;
 using CouponLive.Issuance;
 using CouponLive.Issuance.Redis;
+using CouponLive.Rpc;
 using CouponLive.Storage;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -128,6 +129,9 @@ public static partial class Extensions
         services.AddSingleton<IssueWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<IssueWriter>());
         services.AddSingleton<IssuanceService>();
+
+        // RPC: gRPC and Connect over the same services (Rpc/), gRPC on its own HTTP/2 port.
+        builder.AddCouponRpc();
         return builder;
     }
 

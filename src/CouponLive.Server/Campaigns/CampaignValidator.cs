@@ -95,6 +95,9 @@ public static class CampaignValidator
 
     // ---- name ----
 
+    /// <summary>The name as it is stored (trimmed, NFC), for lookups by name; false when no campaign could have it.</summary>
+    public static bool TryNormalizeName(string? raw, out string name) => CheckName(raw, out name) is null;
+
     private static ValidationFailure? CheckName(string? raw, out string name)
     {
         name = "";

@@ -44,17 +44,30 @@ public static class CampaignsApi
         CreateCampaignRequest request, ICouponStore store, CampaignCatalog catalog, TimeProvider time, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        if (!CampaignValidator.TryValidate(request, now, out var definition, out var failure))
-            return Problems.Of(400, failure!.Code, failure.Message, failure.Field);
+        var (campaign, failure) = await CreateAsync(request, store, catalog, now, ct);
+        if (campaign is null)
+            return Problems.Of(failure!.Code == ErrorCodes.CampaignNameTaken ? 409 : 400, failure.Code, failure.Message, failure.Field);
+        var counts = new CampaignCounts(0, new int[campaign.Windows.Count]);
+        return TypedResults.Created($"/api/v1/campaigns/{campaign.Id}", ToResponse(campaign, counts, now));
+    }
 
-        var id = await store.TryCreateCampaignAsync(definition!, now, ct);
+    /// <summary>
+    /// Validates, stores and caches a new campaign: the one creation path of REST and RPC.
+    /// A taken name comes back as the failure <see cref="ErrorCodes.CampaignNameTaken"/>.
+    /// </summary>
+    public static async Task<(StoredCampaign? Campaign, ValidationFailure? Failure)> CreateAsync(
+        CreateCampaignRequest request, ICouponStore store, CampaignCatalog catalog, DateTimeOffset now, CancellationToken ct)
+    {
+        if (!CampaignValidator.TryValidate(request, now, out var definition, out var failure))
+            return (null, failure);
+
+        var id = await store.TryCreateCampaignAsync(definition, now, ct);
         if (id is null)
-            return Problems.Of(409, ErrorCodes.CampaignNameTaken, "A campaign with this name exists.", "name");
+            return (null, new ValidationFailure(ErrorCodes.CampaignNameTaken, "name", "A campaign with this name exists."));
         var campaign = await store.GetCampaignAsync(id.Value, ct)
             ?? throw new InvalidOperationException($"Campaign {id} vanished after creation.");
         catalog.Add(campaign);
-        var counts = new CampaignCounts(0, new int[campaign.Windows.Count]);
-        return TypedResults.Created($"/api/v1/campaigns/{campaign.Id}", ToResponse(campaign, counts, now));
+        return (campaign, null);
     }
 
     public static async Task<Results<Ok<CampaignResponse>, ProblemHttpResult>> GetCampaign(

@@ -51,6 +51,8 @@ public interface ICouponStore
     /// <summary>The new campaign's id, or null when the name is taken.</summary>
     Task<long?> TryCreateCampaignAsync(CampaignDefinition definition, DateTimeOffset createdAt, CancellationToken ct);
     Task<StoredCampaign?> GetCampaignAsync(long campaignId, CancellationToken ct);
+    /// <summary>The id of the campaign with exactly this (already normalized) name, or null.</summary>
+    Task<long?> FindCampaignIdByNameAsync(string name, CancellationToken ct);
     Task<CampaignCounts> GetCountsAsync(long campaignId, CancellationToken ct);
     Task<IReadOnlyList<IssuedCoupon>> ListCouponsAsync(long campaignId, long afterSequence, int limit, CancellationToken ct);
     /// <summary>The newest coupons of a campaign, highest sequence first (the live view's ticker).</summary>

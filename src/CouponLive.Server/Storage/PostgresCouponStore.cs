@@ -132,6 +132,12 @@ public sealed class PostgresCouponStore(string connectionString) : ICouponStore,
         return new StoredCampaign(campaignId, name, total, windows, validUntil, benefit, createdAt);
     }
 
+    public async Task<long?> FindCampaignIdByNameAsync(string name, CancellationToken ct)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<long?>(Cmd("SELECT campaign_id FROM campaigns WHERE name = @name", new { name }, ct));
+    }
+
     public async Task<CampaignCounts> GetCountsAsync(long campaignId, CancellationToken ct)
     {
         await using var conn = await _db.OpenConnectionAsync(ct);

@@ -127,6 +127,12 @@ public sealed class SqliteCouponStore(string databasePath) : ICouponStore
         return new StoredCampaign(c.Id, c.Name, (int)c.TotalQuantity, windows, c.ValidUntil is null ? null : FromMs(c.ValidUntil.Value), benefit, FromMs(c.CreatedAt));
     }
 
+    public async Task<long?> FindCampaignIdByNameAsync(string name, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        return await conn.ExecuteScalarAsync<long?>("SELECT campaign_id FROM campaigns WHERE name = @name", new { name });
+    }
+
     public async Task<CampaignCounts> GetCountsAsync(long campaignId, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);

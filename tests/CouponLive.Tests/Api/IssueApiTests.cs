@@ -117,8 +117,10 @@ public abstract class IssueApiTests(ServerFixture fixture)
     [Fact]
     public async Task After_the_window_is_409_ended()
     {
-        var campaign = await Server.CreateWindowCampaignAsync(10, DateTimeOffset.UtcNow.AddSeconds(-5), DateTimeOffset.UtcNow.AddMilliseconds(300));
-        await Task.Delay(600);
+        // Ends 2 s out: creating the campaign (admin login, password hash) can take over 300 ms on a busy machine.
+        var endsAt = DateTimeOffset.UtcNow.AddSeconds(2);
+        var campaign = await Server.CreateWindowCampaignAsync(10, DateTimeOffset.UtcNow.AddSeconds(-5), endsAt);
+        await Task.Delay(endsAt - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(300));
         using var c = Server.NewClient(TestTokens.Mint("too-late"));
         await (await c.PostAsync($"/api/v1/campaigns/{campaign["id"]}/issue", null)).AssertProblemAsync(HttpStatusCode.Conflict, "campaign.ended");
         var read = await (await c.GetAsync($"/api/v1/campaigns/{campaign["id"]}")).ReadJsonAsync();

@@ -66,6 +66,7 @@ public sealed class CouponLiveServer : IAsyncDisposable
             web.UseSetting("Codes:Key", TestTokens.CodeKey);
             web.UseSetting("Admin:Password", AdminPassword);
             web.UseSetting("Logging:LogLevel:Default", "Warning");
+            web.UseSetting("Rpc:GrpcUrl", ""); // no fixed gRPC port: many test servers run at once (Connect works on the HTTP/1.1 port)
             if (state.Postgres is not null)
             {
                 web.UseSetting("ConnectionStrings:Postgres", state.Postgres);

@@ -15,18 +15,23 @@ public sealed class ServerProcess : IAsyncDisposable
     private readonly StringBuilder _output = new();
 
     public Uri BaseAddress { get; }
+
+    /// <summary>The HTTP/2-only gRPC port (Rpc:GrpcUrl), when started with <c>grpc: true</c>.</summary>
+    public Uri? GrpcAddress { get; }
     public bool HasExited => _process.HasExited;
 
-    private ServerProcess(Process process, Uri baseAddress)
+    private ServerProcess(Process process, Uri baseAddress, Uri? grpcAddress)
     {
         _process = process;
         BaseAddress = baseAddress;
+        GrpcAddress = grpcAddress;
     }
 
-    public static async Task<ServerProcess> StartAsync(ServerState state, Dictionary<string, string>? settings = null)
+    public static async Task<ServerProcess> StartAsync(ServerState state, Dictionary<string, string>? settings = null, bool grpc = false)
     {
         var port = FreePort();
         var url = $"http://127.0.0.1:{port}";
+        var grpcUrl = grpc ? $"http://127.0.0.1:{FreePort()}" : "";
         var info = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = AppContext.BaseDirectory,
@@ -46,6 +51,7 @@ public sealed class ServerProcess : IAsyncDisposable
             ["Admin__Password"] = CouponLiveServer.AdminPassword,
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__CouponLive"] = "Information",
+            ["Rpc__GrpcUrl"] = grpcUrl,
         };
         if (state.Postgres is not null)
         {
@@ -57,7 +63,7 @@ public sealed class ServerProcess : IAsyncDisposable
         foreach (var (k, v) in env) info.Environment[k] = v;
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var server = new ServerProcess(process, new Uri(url));
+        var server = new ServerProcess(process, new Uri(url), grpc ? new Uri(grpcUrl) : null);
         process.OutputDataReceived += (_, e) => server.Capture(e.Data);
         process.ErrorDataReceived += (_, e) => server.Capture(e.Data);
         process.Start();

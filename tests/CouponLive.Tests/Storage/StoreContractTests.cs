@@ -126,6 +126,21 @@ public abstract class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Campaigns_are_found_by_exact_name()
+    {
+        var store = await StoreAsync();
+        var id = await store.TryCreateCampaignAsync(Definition("봄 세일 Spring", 10), T0, Ct);
+        Assert.NotNull(id);
+        var other = await store.TryCreateCampaignAsync(Definition("봄 세일 Spring 2", 10), T0, Ct);
+
+        Assert.Equal(id, await store.FindCampaignIdByNameAsync("봄 세일 Spring", Ct));
+        Assert.Equal(other, await store.FindCampaignIdByNameAsync("봄 세일 Spring 2", Ct));
+        Assert.Null(await store.FindCampaignIdByNameAsync("봄 세일 spring", Ct)); // names are case-sensitive, as UNIQUE is
+        Assert.Null(await store.FindCampaignIdByNameAsync("봄 세일", Ct));
+        Assert.Null(await store.FindCampaignIdByNameAsync("봄 세일 Spring%", Ct));
+    }
+
+    [Fact]
     public async Task Times_come_back_as_the_same_instant_in_whole_milliseconds()
     {
         var store = await StoreAsync();
