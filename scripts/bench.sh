@@ -10,7 +10,8 @@
 #
 # Usage: scripts/bench.sh [embedded|production|all]   (default all)
 # Honours COUPONLIVE_REDIS_PORT / COUPONLIVE_POSTGRES_PORT like scripts/services.sh, and
-# BENCH_SECONDS (10), BENCH_SELLOUT (100000), BENCH_CONNECTIONS (64), BENCH_NO_APPEND=1 (print only).
+# BENCH_SECONDS (10), BENCH_SELLOUT (100000), BENCH_CONNECTIONS (64, wrk and half-max),
+# BENCH_SELLOUT_CONNECTIONS (256, the stampede), BENCH_NO_APPEND=1 (print only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -19,6 +20,7 @@ MODES=${1:-all}
 SECONDS_PER_PHASE=${BENCH_SECONDS:-10}
 SELLOUT=${BENCH_SELLOUT:-100000}
 CONNS=${BENCH_CONNECTIONS:-64}
+SELLOUT_CONNS=${BENCH_SELLOUT_CONNECTIONS:-256}  # a crowd: more concurrent clicks than wrk connections
 TOKENS_N=20000
 REDIS_PORT="${COUPONLIVE_REDIS_PORT:-6391}"
 PG_PORT="${COUPONLIVE_POSTGRES_PORT:-5433}"
@@ -150,19 +152,19 @@ bench_mode() {
   local ceiling=$rps
   row "$mode" "ceiling: GET /health/live" "$rps" "$p50" "$p99" "1.00" "$(us_per_req "$s0" "$s1" 1 "$n")" "$(us_per_req "$s0" "$s1" 2 "$n")" "$(us_per_req "$s0" "$s1" 3 "$n")" "wrk -c$CONNS; non-2xx $bad"
 
-  log "$mode: sell-out ($SELLOUT coupons, $SELLOUT fresh users, $CONNS connections)"
+  log "$mode: sell-out ($SELLOUT coupons, $SELLOUT fresh users, $SELLOUT_CONNS connections)"
   s0=$(snapshot)
-  "${LOADTOOL[@]}" stampede --url "$url" --quantity "$SELLOUT" --users "$SELLOUT" --retry-share 0 --connections "$CONNS" \
+  "${LOADTOOL[@]}" stampede --url "$url" --quantity "$SELLOUT" --users "$SELLOUT" --retry-share 0 --connections "$SELLOUT_CONNS" \
     --start-in 2 --max-duration 120 --quiet --out "$OUT/$mode-sellout" "${check[@]}" >"$OUT/$mode-sellout.log" || true
   s1=$(snapshot)
   local rep="$OUT/$mode-sellout/report.json" campaign soldout passed
   [ -f "$rep" ] || { cat "$OUT/$mode-sellout.log" >&2; die "no sell-out report"; }
   campaign=$(jq -r .campaignId "$rep"); soldout=$(jq -r '.soldOutAfterSeconds // "never"' "$rep"); passed=$(jq -r .passed "$rep")
   n=$(jq -r .requests "$rep"); rps=$(jq -r '.throughput | floor' "$rep")
-  row "$mode" "sell-out: $SELLOUT coupons" "$rps" "$(jq -r .latency.p50Ms "$rep")" "$(jq -r .latency.p99Ms "$rep")" \
+  row "$mode" "sell-out: $SELLOUT coupons, c$SELLOUT_CONNS" "$rps" "$(jq -r .latency.p50Ms "$rep")" "$(jq -r .latency.p99Ms "$rep")" \
     "$(awk -v a="$rps" -v c="$ceiling" 'BEGIN { printf "%.2f", a / c }')" \
     "$(us_per_req "$s0" "$s1" 1 "$n")" "$(us_per_req "$s0" "$s1" 2 "$n")" "$(us_per_req "$s0" "$s1" 3 "$n")" \
-    "sold out in ${soldout} s; invariants passed: $passed"
+    "sold out in ${soldout} s; invariants passed: $passed; tool CPU $(jq -r .clientCpuMicrosPerRequest "$rep") µs/req"
   eval "SOLDOUT_$mode=$soldout; PASSED_$mode=$passed; REDIS_SELLOUT_$mode=$(us_per_req "$s0" "$s1" 2 "$n")"
 
   log "$mode: after sell-out (POST issue, rotating $TOKENS_N tokens, ${SECONDS_PER_PHASE}s)"
@@ -186,7 +188,7 @@ bench_mode() {
   row "$mode" "half of max: POST issue" "$rps" "$(jq -r .latency.p50Ms "$rep")" "$hp99" \
     "$(awk -v a="$rps" -v c="$ceiling" 'BEGIN { printf "%.2f", a / c }')" \
     "$(us_per_req "$s0" "$s1" 1 "$n")" "$(us_per_req "$s0" "$s1" 2 "$n")" "$(us_per_req "$s0" "$s1" 3 "$n")" \
-    "load tool, $half req/s open model; p99.9 $(jq -r .latency.p999Ms "$rep") ms"
+    "load tool, $half req/s open model (tool CPU $(jq -r .clientCpuMicrosPerRequest "$rep") µs/req); p99.9 $(jq -r .latency.p999Ms "$rep") ms"
   eval "HALFP99_$mode=$hp99"
 
   stop_server

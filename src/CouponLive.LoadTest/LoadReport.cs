@@ -29,6 +29,7 @@ public sealed record LoadReport(
     string StoppedBy,
     long Requests,
     double Throughput,
+    double ClientCpuMicrosPerRequest,
     IReadOnlyDictionary<string, long> Outcomes,
     long Errors,
     IReadOnlyDictionary<string, long> ErrorsByKind,
@@ -40,7 +41,7 @@ public sealed record LoadReport(
     bool Passed)
 {
     public static LoadReport Build(LoadOptions o, RunStats s, long campaignId, int quantity, int users, long planned,
-        DateTimeOffset startedAt, double elapsed, string stoppedBy, InvariantResult check)
+        DateTimeOffset startedAt, double elapsed, string stoppedBy, TimeSpan clientCpu, InvariantResult check)
     {
         var outcomes = Enum.GetValues<Outcome>().ToDictionary(x => JsonName(x), s.Count);
         var timeline = new List<TimelineSample>();
@@ -62,6 +63,7 @@ public sealed record LoadReport(
             planned, startedAt, Math.Round(elapsed, 3), stoppedBy,
             requestsDone,
             elapsed > 0 ? Math.Round(requestsDone / elapsed, 1) : 0,
+            requestsDone > 0 ? Math.Round(clientCpu.TotalMicroseconds / requestsDone, 1) : 0,
             outcomes, s.Errors, new SortedDictionary<string, long>(s.ErrorsByKind.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal),
             LatencySummary.Of(s.Latency),
             Round(s.SoldOutAfter), Round(s.FirstSoldOutAnswerAfter),
@@ -91,7 +93,7 @@ public sealed record LoadReport(
         var c = CultureInfo.InvariantCulture;
         var b = new StringBuilder();
         b.AppendLine(c, $"== {Scenario} against {string.Join(", ", Targets)}: campaign {CampaignId}, {Quantity:N0} coupons, {Users:N0} users");
-        b.AppendLine(c, $"requests     {Requests:N0} in {ElapsedSeconds:F2} s = {Throughput:N0} req/s (stopped by: {StoppedBy})");
+        b.AppendLine(c, $"requests     {Requests:N0} in {ElapsedSeconds:F2} s = {Throughput:N0} req/s (stopped by: {StoppedBy}); load tool CPU {ClientCpuMicrosPerRequest:F1} µs/request");
         b.AppendLine(c, $"outcomes     {string.Join(", ", Outcomes.Where(kv => kv.Value > 0).Select(kv => $"{kv.Key} {kv.Value:N0}"))}");
         b.AppendLine(c, $"latency ms   p50 {Latency.P50Ms:F2}  p90 {Latency.P90Ms:F2}  p99 {Latency.P99Ms:F2}  p99.9 {Latency.P999Ms:F2}  max {Latency.MaxMs:F2}");
         var soldOut = SoldOutAfterSeconds is { } t ? string.Create(c, $"{t:F3} s after the start") : "not observed";

@@ -96,13 +96,16 @@ public sealed class LoadRunner : IDisposable
         _log.WriteLine(_o.Scenario == Scenario.Stampede
             ? $"stampede: {plan.Length:N0} requests, {_o.Connections} connections x {_clients.Length} target(s), campaign {campaignId} ({quantity:N0} coupons)"
             : $"rate: {_o.Rate:N0} requests/s for {_o.Duration.TotalSeconds:N0} s, campaign {campaignId} ({quantity:N0} coupons)");
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         _stats.StartTimestamp = Stopwatch.GetTimestamp();
         var run = _o.Scenario == Scenario.Stampede ? StampedeAsync(plan) : RateAsync(plan);
         var stoppedBy = await WithProgressAsync(run);
         var elapsed = _stats.LastCompletedAfter;
+        // The tool shares the machine with the server: its own cost per request tells how much it took.
+        var clientCpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
 
         var check = await InvariantCheck.RunAsync(_o, campaignId, quantity, _users, _stats, ct);
-        var report = LoadReport.Build(_o, _stats, campaignId, quantity, _users.Length, plan.Length, startedAt, elapsed, stoppedBy, check);
+        var report = LoadReport.Build(_o, _stats, campaignId, quantity, _users.Length, plan.Length, startedAt, elapsed, stoppedBy, clientCpu, check);
         var (json, html) = await ReportWriter.WriteAsync(report, _o.OutputDirectory, ct);
         _log.WriteLine(report.Summary());
         _log.WriteLine($"report: {json}");
