@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# Benchmarks the service on loopback and appends the results to docs/benchmarks.md.
+# For each mode (embedded; production with the private Redis and PostgreSQL of scripts/services.sh)
+# it starts a Release server process and measures, in one run:
+#   ceiling     wrk on GET /health/live of the same process (the bare HTTP stack)
+#   sell-out    the load tool's stampede: BENCH_SELLOUT coupons (100,000), as many fresh users
+#   after       wrk on the issue endpoint of the sold-out campaign, rotating pre-minted tokens
+#   half-max    the load tool's constant rate at half of "after" (latency from intended send times)
+# and the CPU time of the server process, Redis and PostgreSQL per phase (/proc/<pid>/stat), per request.
+#
+# Usage: scripts/bench.sh [embedded|production|all]   (default all)
+# Honours COUPONLIVE_REDIS_PORT / COUPONLIVE_POSTGRES_PORT like scripts/services.sh, and
+# BENCH_SECONDS (10), BENCH_SELLOUT (100000), BENCH_CONNECTIONS (64, wrk and half-max),
+# BENCH_SELLOUT_CONNECTIONS (256, the stampede), BENCH_NO_APPEND=1 (print only).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+MODES=${1:-all}
+SECONDS_PER_PHASE=${BENCH_SECONDS:-10}
+SELLOUT=${BENCH_SELLOUT:-100000}
+CONNS=${BENCH_CONNECTIONS:-64}
+SELLOUT_CONNS=${BENCH_SELLOUT_CONNECTIONS:-256}  # a crowd: more concurrent clicks than wrk connections
+TOKENS_N=20000
+REDIS_PORT="${COUPONLIVE_REDIS_PORT:-6391}"
+PG_PORT="${COUPONLIVE_POSTGRES_PORT:-5433}"
+STAMP=$(date -u +%Y%m%d-%H%M%S)
+OUT="$ROOT/artifacts/bench/$STAMP"
+HZ=$(getconf CLK_TCK)
+mkdir -p "$OUT"
+
+log() { echo "bench: $*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# ------------------------------------------------------------------ tools and build
+
+if ! command -v wrk >/dev/null; then
+  log "installing wrk with apt-get"
+  sudo=(); [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -qq update
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -qq install -y wrk >/dev/null
+fi
+command -v jq >/dev/null || die "jq is needed to read the load tool's report (apt-get install jq)"
+
+log "building Release"
+dotnet build -c Release -v q -nologo src/CouponLive.LoadTest >/dev/null
+SERVER_DIR="$ROOT/src/CouponLive.Server/bin/Release/net10.0"
+LOADTOOL=(dotnet "$ROOT/src/CouponLive.LoadTest/bin/Release/net10.0/CouponLive.LoadTest.dll")
+
+# Fresh random keys per run, so the server can run in the Production environment (which refuses
+# the DEVELOPMENT-ONLY keys). They live only in this process's environment.
+SIGNING_KEY=$(head -c 48 /dev/urandom | base64 -w0)
+CODE_KEY=$(head -c 32 /dev/urandom | base64 -w0)
+ADMIN_PASSWORD="bench-$(head -c 12 /dev/urandom | base64 -w0 | tr -d '/+=')"
+export COUPONLIVE_SIGNING_KEY="$SIGNING_KEY" COUPONLIVE_ADMIN_PASSWORD="$ADMIN_PASSWORD"
+
+"${LOADTOOL[@]}" tokens --users "$TOKENS_N" --user-prefix late --out "$OUT/tokens.txt" >/dev/null
+
+# ------------------------------------------------------------------ helpers
+
+cpu_ticks() { # utime+stime of a pid (fields 14, 15; strip "pid (comm) " first)
+  if [ -n "${1:-}" ] && [ -r "/proc/$1/stat" ]; then sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; else echo 0; fi
+}
+pg_ticks() { # the postmaster and all its backends
+  local pm=${PG_PID:-} total=0 p
+  [ -n "$pm" ] || { echo 0; return; }
+  for p in $pm $(pgrep -P "$pm" || true); do total=$((total + $(cpu_ticks "$p"))); done
+  echo "$total"
+}
+snapshot() { echo "$(cpu_ticks "$SERVER_PID") $(cpu_ticks "${REDIS_PID:-}") $(pg_ticks)"; }
+# µs of CPU per request between two snapshots, for column $3 (1 server, 2 redis, 3 postgres)
+us_per_req() { awk -v a="$1" -v b="$2" -v k="$3" -v n="$4" -v hz="$HZ" 'BEGIN {
+  split(a, x, " "); split(b, y, " "); if (n <= 0) { print "-"; exit }
+  printf "%.1f", (y[k] - x[k]) / hz * 1e6 / n }'; }
+
+wrk_run() { # url [lua]; prints "requests req_per_s p50_ms p99_ms non2xx"
+  local url=$1 script=${2:-} out
+  out=$(TOKENS="$OUT/tokens.txt" wrk -t2 -c"$CONNS" -d"${SECONDS_PER_PHASE}s" --timeout 10s --latency ${script:+-s "$script"} "$url")
+  echo "$out" >>"$OUT/wrk.log"
+  echo "$out" | awk '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    / requests in / { n = $1 }
+    /Requests\/sec:/ { r = $2 }
+    /^ +50%/ { p50 = ms($2) }
+    /^ +99%/ { p99 = ms($2) }
+    /Non-2xx/ { bad = $NF }
+    END { printf "%d %.0f %.2f %.2f %d\n", n, r, p50, p99, bad }'
+}
+
+SERVER_PID=""
+stop_server() {
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$SERVER_PID" 2>/dev/null || true
+  fi
+  SERVER_PID=""
+}
+trap stop_server EXIT
+
+start_server() { # mode port
+  local mode=$1 port=$2 data="$OUT/$1-data"
+  mkdir -p "$data"
+  local env=(ASPNETCORE_ENVIRONMENT=Production "Storage__DataDirectory=$data" "Auth__SigningKey=$SIGNING_KEY"
+             "Codes__Key=$CODE_KEY" "Admin__Password=$ADMIN_PASSWORD" Logging__LogLevel__Default=Warning
+             "Logging__LogLevel__Microsoft.Hosting.Lifetime=Warning")
+  if [ "$mode" = production ]; then
+    env+=("ConnectionStrings__Redis=127.0.0.1:$REDIS_PORT" "Redis__KeyPrefix=bench$STAMP"
+          "ConnectionStrings__Postgres=Host=127.0.0.1;Port=$PG_PORT;Username=couponlive;Password=couponlive-dev;Database=couponlive_bench;Maximum Pool Size=50")
+  fi
+  (cd "$SERVER_DIR" && exec env "${env[@]}" dotnet CouponLive.Server.dll --urls "http://127.0.0.1:$port" >"$OUT/$mode-server.log" 2>&1) &
+  SERVER_PID=$!
+  for _ in $(seq 150); do
+    curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.2
+  done
+  tail -n 30 "$OUT/$mode-server.log" >&2
+  die "the $mode server did not become ready on port $port"
+}
+
+ROWS=()
+row() { ROWS+=("$(printf '| %-10s | %-28s | %9s | %8s | %8s | %6s | %9s | %9s | %9s | %s |' "$@")"); }
+
+# ------------------------------------------------------------------ one mode
+
+bench_mode() {
+  local mode=$1 port=$2 url check
+  url="http://127.0.0.1:$port"
+  if [ "$mode" = production ]; then
+    eval "$(./scripts/services.sh start 2>/dev/null | grep '^export')"
+    REDIS_PID=$(head -n 1 .data/redis/redis.pid)
+    PG_PID=$(head -n 1 .data/postgres/postmaster.pid)
+    PGPASSWORD=couponlive-dev psql -q -h 127.0.0.1 -p "$PG_PORT" -U couponlive -d couponlive \
+      -c "DROP DATABASE IF EXISTS couponlive_bench WITH (FORCE)" -c "CREATE DATABASE couponlive_bench" >/dev/null
+    check=(--postgres "Host=127.0.0.1;Port=$PG_PORT;Username=couponlive;Password=couponlive-dev;Database=couponlive_bench")
+  else
+    REDIS_PID=""; PG_PID=""
+    check=(--sqlite "$OUT/$mode-data/couponlive.db")
+  fi
+  start_server "$mode" "$port"
+  log "$mode: server pid $SERVER_PID on $url"
+
+  # Warm-up (not reported): JIT the issue path and open the database pools.
+  "${LOADTOOL[@]}" stampede --url "$url" --quantity 2000 --users 4000 --start-in 1 --quiet --out "$OUT/$mode-warmup" >/dev/null
+  wrk -t2 -c"$CONNS" -d2s "$url/health/live" >/dev/null
+
+  log "$mode: ceiling (GET /health/live, ${SECONDS_PER_PHASE}s)"
+  local s0 s1 w n rps p50 p99 bad
+  s0=$(snapshot); w=$(wrk_run "$url/health/live"); s1=$(snapshot)
+  read -r n rps p50 p99 bad <<<"$w"
+  local ceiling=$rps
+  row "$mode" "ceiling: GET /health/live" "$rps" "$p50" "$p99" "1.00" "$(us_per_req "$s0" "$s1" 1 "$n")" "$(us_per_req "$s0" "$s1" 2 "$n")" "$(us_per_req "$s0" "$s1" 3 "$n")" "wrk -c$CONNS; non-2xx $bad"
+
+  log "$mode: sell-out ($SELLOUT coupons, $SELLOUT fresh users, $SELLOUT_CONNS connections)"
+  s0=$(snapshot)
+  "${LOADTOOL[@]}" stampede --url "$url" --quantity "$SELLOUT" --users "$SELLOUT" --retry-share 0 --connections "$SELLOUT_CONNS" \
+    --start-in 2 --max-duration 120 --quiet --out "$OUT/$mode-sellout" "${check[@]}" >"$OUT/$mode-sellout.log" || true
+  s1=$(snapshot)
+  local rep="$OUT/$mode-sellout/report.json" campaign soldout passed
+  [ -f "$rep" ] || { cat "$OUT/$mode-sellout.log" >&2; die "no sell-out report"; }
+  campaign=$(jq -r .campaignId "$rep"); soldout=$(jq -r '.soldOutAfterSeconds // "never"' "$rep"); passed=$(jq -r .passed "$rep")
+  n=$(jq -r .requests "$rep"); rps=$(jq -r '.throughput | floor' "$rep")
+  row "$mode" "sell-out: $SELLOUT coupons, c$SELLOUT_CONNS" "$rps" "$(jq -r .latency.p50Ms "$rep")" "$(jq -r .latency.p99Ms "$rep")" \
+    "$(awk -v a="$rps" -v c="$ceiling" 'BEGIN { printf "%.2f", a / c }')" \
+    "$(us_per_req "$s0" "$s1" 1 "$n")" "$(us_per_req "$s0" "$s1" 2 "$n")" "$(us_per_req "$s0" "$s1" 3 "$n")" \
+    "sold out in ${soldout} s; invariants passed: $passed; tool CPU $(jq -r .clientCpuMicrosPerRequest "$rep") µs/req"
+  eval "SOLDOUT_$mode=$soldout; PASSED_$mode=$passed; REDIS_SELLOUT_$mode=$(us_per_req "$s0" "$s1" 2 "$n")"
+
+  log "$mode: after sell-out (POST issue, rotating $TOKENS_N tokens, ${SECONDS_PER_PHASE}s)"
+  s0=$(snapshot); w=$(wrk_run "$url/api/v1/campaigns/$campaign/issue" scripts/bench/issue.lua); s1=$(snapshot)
+  read -r n rps p50 p99 bad <<<"$w"
+  local after=$rps after_cpu
+  after_cpu=$(us_per_req "$s0" "$s1" 1 "$n")
+  row "$mode" "after sell-out: POST issue" "$rps" "$p50" "$p99" "$(awk -v a="$rps" -v c="$ceiling" 'BEGIN { printf "%.2f", a / c }')" \
+    "$after_cpu" "$(us_per_req "$s0" "$s1" 2 "$n")" "$(us_per_req "$s0" "$s1" 3 "$n")" "wrk -c$CONNS; 409 answers $bad of $n"
+  eval "RATIO_$mode=$(awk -v a="$rps" -v c="$ceiling" 'BEGIN { printf "%.2f", a / c }'); CPU_$mode=$after_cpu"
+
+  local half=$((after / 2))
+  log "$mode: half of max ($half req/s for ${SECONDS_PER_PHASE}s, load tool, open model)"
+  s0=$(snapshot)
+  "${LOADTOOL[@]}" rate --url "$url" --campaign "$campaign" --token-file "$OUT/tokens.txt" --users "$TOKENS_N" --rate "$half" \
+    --duration "$SECONDS_PER_PHASE" --connections "$CONNS" --quiet --out "$OUT/$mode-half" "${check[@]}" >"$OUT/$mode-half.log" || true
+  s1=$(snapshot)
+  rep="$OUT/$mode-half/report.json"
+  n=$(jq -r .requests "$rep"); rps=$(jq -r '.throughput | floor' "$rep")
+  local hp99; hp99=$(jq -r .latency.p99Ms "$rep")
+  row "$mode" "half of max: POST issue" "$rps" "$(jq -r .latency.p50Ms "$rep")" "$hp99" \
+    "$(awk -v a="$rps" -v c="$ceiling" 'BEGIN { printf "%.2f", a / c }')" \
+    "$(us_per_req "$s0" "$s1" 1 "$n")" "$(us_per_req "$s0" "$s1" 2 "$n")" "$(us_per_req "$s0" "$s1" 3 "$n")" \
+    "load tool, $half req/s open model (tool CPU $(jq -r .clientCpuMicrosPerRequest "$rep") µs/req); p99.9 $(jq -r .latency.p999Ms "$rep") ms"
+  eval "HALFP99_$mode=$hp99"
+
+  stop_server
+}
+
+case "$MODES" in
+  all) bench_mode embedded 18181; bench_mode production 18182 ;;
+  embedded) bench_mode embedded 18181 ;;
+  production) bench_mode production 18182 ;;
+  *) die "usage: scripts/bench.sh [embedded|production|all]" ;;
+esac
+
+# ------------------------------------------------------------------ report
+
+verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { if (v == "-" || v == "never") { print "n/a"; exit }
+  ok = (op == "ge") ? (v + 0 >= t) : (v + 0 < t); print ok ? "met" : "MISSED" }'; }
+{
+  echo
+  echo "## Run $(date -u '+%Y-%m-%d %H:%M UTC') ($MODES)"
+  echo
+  echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -sr), .NET $(dotnet --version);" \
+       "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg). Phases of ${SECONDS_PER_PHASE} s; wrk and the load tool share the machine with the server."
+  echo
+  echo "| mode       | phase                        |     req/s |   p50 ms |   p99 ms | /ceil. | server µs/req | redis µs/req | pg µs/req | notes |"
+  echo "|------------|------------------------------|-----------|----------|----------|--------|-----------|-----------|-----------|-------|"
+  printf '%s\n' "${ROWS[@]}"
+  echo
+  echo "Targets:"
+  for m in embedded production; do
+    v="RATIO_$m"; [ -n "${!v:-}" ] || continue
+    s="SOLDOUT_$m"; h="HALFP99_$m"; c="CPU_$m"; r="REDIS_SELLOUT_$m"
+    echo "- $m: after sell-out ${!v} of ceiling (>= 0.60: $(verdict "${!v}" 0.6 ge)); sell-out of $SELLOUT in ${!s} s (< 3 s: $(verdict "${!s}" 3 lt));" \
+         "p99 at half of max ${!h} ms (< 10 ms: $(verdict "${!h}" 10 lt)); server CPU ${!c} µs/issue request (< 25: $(verdict "${!c}" 25 lt))$(
+         [ "$m" = production ] && echo "; Redis ${!r} µs/admission in the sell-out (< 5: $(verdict "${!r}" 5 lt))")"
+  done
+  echo
+  echo "Reproduce: \`COUPONLIVE_REDIS_PORT=$REDIS_PORT COUPONLIVE_POSTGRES_PORT=$PG_PORT scripts/bench.sh $MODES\` (raw output: artifacts/bench/$STAMP/)."
+} | tee "$OUT/summary.md"
+
+if [ "${BENCH_NO_APPEND:-}" != 1 ]; then
+  [ -f docs/benchmarks.md ] || printf '# Benchmarks\n\nAppended by `scripts/bench.sh`; see the end of the file for the latest run.\n' >docs/benchmarks.md
+  cat "$OUT/summary.md" >>docs/benchmarks.md
+  log "appended to docs/benchmarks.md"
+fi

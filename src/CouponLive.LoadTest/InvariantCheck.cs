@@ -1,0 +1,95 @@
+using CouponLive.Storage;
+
+namespace CouponLive.LoadTest;
+
+/// <summary>The database's view after the run, and the crowd's answers held against it.</summary>
+public sealed record InvariantResult(
+    bool Checked,
+    string Source,
+    InvariantReport? Store,
+    IReadOnlyList<string> Violations,
+    int AnsweredUsers,
+    int MatchedAnswers,
+    int MismatchedAnswers,
+    int RowsWithoutAnswer)
+{
+    public bool Passed => Violations.Count == 0;
+}
+
+/// <summary>
+/// Reads the campaign through the server's own store (PostgreSQL or the embedded SQLite file) and checks
+/// I1-I4 (<see cref="ICouponStore.CheckInvariantsAsync"/>), that every success answer names the coupon
+/// stored for that user (I2, I5 as the crowd saw them) and, after a clean sell-out, that exactly the
+/// quantity was issued (I6).
+/// </summary>
+public static class InvariantCheck
+{
+    public static async Task<InvariantResult> RunAsync(
+        LoadOptions o, long campaignId, int quantity, LoadUser[] users, RunStats stats, CancellationToken ct)
+    {
+        var violations = new List<string>();
+        // Checks that need no database: what the crowd was told.
+        if (stats.ConflictingAnswers > 0) violations.Add($"I2 {stats.ConflictingAnswers} answers gave a user a different code than before");
+        if (stats.Count(Outcome.Issued) > quantity) violations.Add($"I1 {stats.Count(Outcome.Issued)} fresh issue answers for {quantity} coupons");
+
+        var answered = 0;
+        for (var u = 0; u < users.Length; u++) if (stats.CodeOf(u) is not null) answered++;
+
+        ICouponStore? store = null;
+        string source;
+        if (o.Postgres is not null)
+        {
+            store = new PostgresCouponStore(o.Postgres);
+            source = "postgres";
+        }
+        else if (o.Sqlite is not null)
+        {
+            if (!File.Exists(o.Sqlite)) throw new FileNotFoundException($"No SQLite database at {o.Sqlite}.");
+            store = new SqliteCouponStore(o.Sqlite);
+            source = "sqlite " + o.Sqlite;
+        }
+        else
+        {
+            return new InvariantResult(false, "not checked (give --postgres or --sqlite)", null, violations, answered, 0, 0, 0);
+        }
+
+        try
+        {
+            var report = await store.CheckInvariantsAsync(campaignId, ct);
+            violations.AddRange(report.Violations());
+
+            var stored = new Dictionary<string, string>(StringComparer.Ordinal);
+            long after = 0;
+            while (true)
+            {
+                var page = await store.ListCouponsAsync(campaignId, after, 10_000, ct);
+                foreach (var c in page) stored[c.UserId] = c.Code;
+                if (page.Count < 10_000) break;
+                after = page[^1].Sequence;
+            }
+
+            int matched = 0, mismatched = 0;
+            for (var u = 0; u < users.Length; u++)
+            {
+                if (stats.CodeOf(u) is not { } code) continue;
+                if (stored.TryGetValue(users[u].UserId, out var storedCode) && storedCode == code) matched++;
+                else mismatched++;
+            }
+            if (mismatched > 0) violations.Add($"I5 {mismatched} success answers have no matching stored coupon (user + code)");
+
+            // A clean sell-out (no errors, nothing cut off) must have committed exactly the quantity.
+            var cleanSellOut = stats.Count(Outcome.SoldOut) > 0 && stats.Errors == 0 && stats.Count(Outcome.CutOff) == 0;
+            if (cleanSellOut && !report.SoldExactly) violations.Add($"I6 sold out with {report.Rows} of {report.TotalQuantity} coupons stored");
+
+            // Rows nobody here was told about: other clients, or answers lost to timeouts. Reported, not a failure.
+            var answeredIds = new HashSet<string>(StringComparer.Ordinal);
+            for (var u = 0; u < users.Length; u++) if (stats.CodeOf(u) is not null) answeredIds.Add(users[u].UserId);
+            var withoutAnswer = stored.Keys.Count(k => !answeredIds.Contains(k));
+            return new InvariantResult(true, source, report, violations, answered, matched, mismatched, withoutAnswer);
+        }
+        finally
+        {
+            if (store is IAsyncDisposable d) await d.DisposeAsync();
+        }
+    }
+}
