@@ -40,13 +40,32 @@ public static class TestServices
         return new NpgsqlConnectionStringBuilder(Postgres) { Database = name }.ToString();
     }
 
+    /// <summary>
+    /// Drops a test database. Best effort: an autovacuum worker (owned by the superuser) can hold it for a
+    /// moment, and a leftover database must not fail a test that passed.
+    /// </summary>
     public static async Task DropDatabaseAsync(string connectionString)
     {
         var name = new NpgsqlConnectionStringBuilder(connectionString).Database;
         NpgsqlConnection.ClearAllPools();
-        await using var conn = new NpgsqlConnection(Postgres);
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", conn);
-        await cmd.ExecuteNonQueryAsync();
+        for (var attempt = 1; attempt <= 5; attempt++)
+        {
+            try
+            {
+                await using var conn = new NpgsqlConnection(Postgres);
+                await conn.OpenAsync();
+                await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", conn);
+                await cmd.ExecuteNonQueryAsync();
+                return;
+            }
+            catch (PostgresException) when (attempt < 5)
+            {
+                await Task.Delay(500);
+            }
+            catch (PostgresException ex)
+            {
+                Console.Error.WriteLine($"Leaving test database {name}: {ex.MessageText}");
+            }
+        }
     }
 }
