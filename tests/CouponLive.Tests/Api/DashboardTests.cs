@@ -40,7 +40,7 @@ public abstract class DashboardTests(ServerMode mode) : IAsyncLifetime
         if (_state.Postgres is { } db) await TestServices.DropDatabaseAsync(db);
     }
 
-    [Fact(Skip = "Under investigation: the page's server answers stale counts only while the C# driver sells; see the closing note")]
+    [Fact(Skip = "Open: inside dotnet test, requests from the Node/Chromium child process read stale counts from the same port where the test process reads fresh ones; by hand (dotnet run + Playwright) the page follows the sale. See the session note.")]
     public async Task The_live_view_follows_a_sale_to_sold_out_in_a_real_browser()
     {
         const int quantity = 200;
