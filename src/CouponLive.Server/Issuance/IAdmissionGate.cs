@@ -20,13 +20,17 @@ public enum AdmissionOutcome
 /// <summary>An admission recorded by the gate before its commit, so a crash cannot lose it (I6).</summary>
 public sealed record OutboxEntry(string Id, long CampaignId, string UserId, long Sequence, DateTimeOffset At, int WindowIndex);
 
-/// <summary>A gate decision. <see cref="At"/> is the gate's clock at admission (I4 is judged by it).</summary>
+/// <summary>
+/// A gate decision. <see cref="At"/> is the gate's clock at admission (I4 is judged by it);
+/// <see cref="OutboxId"/> names the outbox entry of a fresh admission, if the gate keeps one.
+/// </summary>
 public readonly record struct Admission(
     AdmissionOutcome Outcome,
     long Sequence = 0,
     DateTimeOffset At = default,
     int WindowIndex = -1,
-    DateTimeOffset? OpensAt = null);
+    DateTimeOffset? OpensAt = null,
+    string? OutboxId = null);
 
 /// <summary>
 /// Decides I1 (stock), I2 (one per user) and I4 (windows) for each issue request, in memory,

@@ -68,7 +68,7 @@ public sealed partial class IssuanceService(
         try
         {
             // Not cancelled with the request: the commit must finish even if the client went away.
-            outcome = await writer.CommitAsync(coupon).WaitAsync(options.Value.CommitTimeout);
+            outcome = await writer.CommitAsync(coupon, admission.OutboxId).WaitAsync(options.Value.CommitTimeout);
         }
         catch (Exception ex) when (ex is TimeoutException or StoreUnavailableException)
         {

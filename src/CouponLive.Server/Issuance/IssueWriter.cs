@@ -13,18 +13,21 @@ namespace CouponLive.Issuance;
 /// so an admission is never dropped while the process lives; its caller may give up waiting
 /// (503), and a retry of the same user joins the same pending commit.
 /// </summary>
-public sealed partial class IssueWriter(ICouponStore store, CouponMetrics metrics, ILogger<IssueWriter> logger) : BackgroundService
+public sealed partial class IssueWriter(ICouponStore store, IAdmissionGate gate, CouponMetrics metrics, ILogger<IssueWriter> logger) : BackgroundService
 {
     public const int MaxGroupSize = 1_000;
 
     private readonly Channel<PendingCommit> _queue = Channel.CreateUnbounded<PendingCommit>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<(long Campaign, string User), PendingCommit> _pending = new();
 
-    /// <summary>Commits the coupon (idempotently per campaign and user) and returns the stored outcome.</summary>
-    public Task<CommitOutcome> CommitAsync(IssuedCoupon coupon)
+    /// <summary>
+    /// Commits the coupon (idempotently per campaign and user) and returns the stored outcome. Once
+    /// committed, the admission's outbox entry (if any) is trimmed, so the reconciler has nothing to redo.
+    /// </summary>
+    public Task<CommitOutcome> CommitAsync(IssuedCoupon coupon, string? outboxId = null)
     {
         var key = (coupon.CampaignId, coupon.UserId);
-        var created = new PendingCommit(coupon);
+        var created = new PendingCommit(coupon, outboxId);
         var pending = _pending.GetOrAdd(key, created);
         if (ReferenceEquals(pending, created) && !_queue.Writer.TryWrite(created))
         {
@@ -53,6 +56,34 @@ public sealed partial class IssueWriter(ICouponStore store, CouponMetrics metric
                 _pending.TryRemove(new KeyValuePair<(long, string), PendingCommit>((p.Coupon.CampaignId, p.Coupon.UserId), p));
                 if (outcomes is null) p.Done.TrySetException(new StoreUnavailableException("The store did not commit before shutdown."));
                 else p.Done.TrySetResult(outcomes[i]);
+            }
+            if (outcomes is not null) await TrimOutboxAsync(group, outcomes);
+        }
+    }
+
+    /// <summary>Deletes the outbox entries of admissions now stored. Best effort: the reconciler sweeps what is left.</summary>
+    private async Task TrimOutboxAsync(List<PendingCommit> group, IReadOnlyList<CommitOutcome> outcomes)
+    {
+        Dictionary<long, List<string>>? byCampaign = null;
+        for (var i = 0; i < group.Count; i++)
+        {
+            var p = group[i];
+            var stored = outcomes[i].Status != CommitStatus.Rejected && outcomes[i].Coupon!.Sequence == p.Coupon.Sequence;
+            if (p.OutboxId is null || !stored) continue;
+            byCampaign ??= [];
+            if (!byCampaign.TryGetValue(p.Coupon.CampaignId, out var ids)) byCampaign[p.Coupon.CampaignId] = ids = [];
+            ids.Add(p.OutboxId);
+        }
+        if (byCampaign is null) return;
+        foreach (var (campaignId, ids) in byCampaign)
+        {
+            try
+            {
+                await gate.DeleteOutboxAsync(campaignId, ids, CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                LogTrimFailed(campaignId, ids.Count, ex.Message);
             }
         }
     }
@@ -87,12 +118,16 @@ public sealed partial class IssueWriter(ICouponStore store, CouponMetrics metric
         }
     }
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Trimming {Count} outbox entries of campaign {CampaignId} failed ({Reason}); the reconciler will")]
+    private partial void LogTrimFailed(long campaignId, int count, string reason);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Committing a group of {Count} issues failed (attempt {Attempt}); retrying")]
     private partial void LogCommitFailed(Exception ex, int count, int attempt);
 
-    private sealed class PendingCommit(IssuedCoupon coupon)
+    private sealed class PendingCommit(IssuedCoupon coupon, string? outboxId)
     {
         public IssuedCoupon Coupon { get; } = coupon;
+        public string? OutboxId { get; } = outboxId;
         public TaskCompletionSource<CommitOutcome> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

@@ -44,6 +44,16 @@ public abstract class ConcurrencyTests(ServerFixture fixture)
         Assert.Equal(users * clicks, answers.Count);
         if (Server.Mode == ServerMode.Production)
         {
+            // The writer trims the outbox entries of what it committed: the newest admissions are under
+            // a second old, far younger than the reconciler's delay, so an empty outbox is the writer's work.
+            var outboxLength = await OutboxLengthAsync(id);
+            for (var i = 0; i < 20 && outboxLength > 0; i++)
+            {
+                await Task.Delay(50);
+                outboxLength = await OutboxLengthAsync(id);
+            }
+            Assert.Equal(0, outboxLength);
+
             // Concurrent requests for one campaign share script calls (DESIGN.md section 4).
             var (calls, decisions) = RedisGateCounts();
             Assert.True(calls - gateBefore.Calls < decisions - gateBefore.Decisions,
@@ -82,6 +92,15 @@ public abstract class ConcurrencyTests(ServerFixture fixture)
         var read = await (await admin.GetAsync($"/api/v1/campaigns/{id}")).ReadJsonAsync();
         Assert.Equal(quantity, read["issuedCount"]!.GetValue<int>());
         Assert.Equal("sold_out", read["status"]!.GetValue<string>());
+    }
+
+    private async Task<long> OutboxLengthAsync(long campaignId)
+    {
+        var redis = Server.Services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>();
+        var prefix = Server.Services.GetRequiredService<RedisGateOptions>().KeyPrefix;
+        var result = await redis.GetDatabase().ScriptEvaluateAsync("return redis.call('XLEN', KEYS[1])",
+            [(StackExchange.Redis.RedisKey)$"{prefix}:{{c:{campaignId}}}:outbox"]);
+        return (long)result;
     }
 
     private (long Calls, long Decisions) RedisGateCounts() =>

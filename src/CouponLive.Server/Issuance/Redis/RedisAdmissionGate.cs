@@ -130,7 +130,8 @@ public sealed partial class RedisAdmissionGate(
         return new Admission(outcome,
             long.Parse(parts[0], CultureInfo.InvariantCulture),
             DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(parts[1], CultureInfo.InvariantCulture)),
-            int.Parse(parts[2], CultureInfo.InvariantCulture));
+            int.Parse(parts[2], CultureInfo.InvariantCulture),
+            OutboxId: parts.Length > 3 ? parts[3] : null);
     }
 
     public async ValueTask<bool> IsLoadedAsync(long campaignId, CancellationToken ct) =>

@@ -13,18 +13,21 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local meta = redis.call('HMGET', KEYS[1], 'total', 'issued', 'seq')
 local total, issued, seq = tonumber(meta[1]), tonumber(meta[2]), tonumber(meta[3])
 
-local window, quota, wcount = -1, -1, 0
-local current = redis.call('ZREVRANGEBYSCORE', KEYS[3], now, '-inf', 'LIMIT', 0, 1)
-if #current > 0 then
-  local index, ends, q = string.match(current[1], '^(%d+):(%d+):(-?%d+)$')
-  if now < tonumber(ends) then
-    window, quota = tonumber(index), tonumber(q)
-    wcount = tonumber(redis.call('HGET', KEYS[4], index) or '0')
+-- The window lookups are skipped once sold out: then only holders and "sold out" are answered,
+-- and that crowd is the bulk of an event's traffic.
+local window, quota, wcount, nextStart = -1, -1, 0, -1
+if issued < total then
+  local current = redis.call('ZREVRANGEBYSCORE', KEYS[3], now, '-inf', 'LIMIT', 0, 1)
+  if #current > 0 then
+    local index, ends, q = string.match(current[1], '^(%d+):(%d+):(-?%d+)$')
+    if now < tonumber(ends) then
+      window, quota = tonumber(index), tonumber(q)
+      wcount = tonumber(redis.call('HGET', KEYS[4], index) or '0')
+    end
   end
+  local upcoming = redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. now, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+  if #upcoming > 0 then nextStart = tonumber(upcoming[2]) end
 end
-local nextStart = -1
-local upcoming = redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. now, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
-if #upcoming > 0 then nextStart = tonumber(upcoming[2]) end
 
 local out = {now, nextStart}
 local admitted = 0
