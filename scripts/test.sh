@@ -5,10 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Tools from Debian the tests use: promtool (package prometheus) parses /metrics. (Debian's chromium
-# joins this list when the dashboard's browser test runs again: see tests/CouponLive.Tests/Api/DashboardTests.cs.)
+# Tools from Debian the tests use: promtool (package prometheus) parses /metrics; chromium runs the
+# dashboard's browser test (no browser download), with a Korean font so its screenshots are readable.
 missing=()
 command -v promtool >/dev/null || missing+=(prometheus)
+command -v chromium >/dev/null || missing+=(chromium)
+[ -d /usr/share/fonts/truetype/nanum ] || missing+=(fonts-nanum)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null

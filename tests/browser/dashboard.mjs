@@ -1,11 +1,36 @@
-// Browser test of the dashboard in real headless Chromium (Debian's, no download).
-// Protocol with the C# test that runs it: prints "CAMPAIGN <id>" once the live view of a campaign
-// created through the form is showing; the C# side then drives issue requests; this script waits
-// until the page shows no stock left and "sold out", saves a screenshot and exits 0.
-// Env: BASE_URL, ADMIN_PASSWORD, SCREENSHOT (path), CAMPAIGN_NAME, QUANTITY.
+// Browser test of the dashboard in real headless Chromium (Debian's, no download): sign in, create a
+// campaign through the form, open its live view, send a crowd of issue requests (to HIT_URL, which in
+// production mode is another server process), and wait until the page shows no stock left and
+// "sold out"; then save a screenshot. Exit code 0 means it all happened.
+// Env: BASE_URL (the watched server), HIT_URL, ADMIN_PASSWORD, SIGNING_KEY, SCREENSHOT, CAMPAIGN_NAME, QUANTITY, USERS.
+import { createHmac } from "node:crypto";
 import { chromium } from "playwright-core";
 
 const base = process.env.BASE_URL;
+const hit = process.env.HIT_URL || base;
+
+// HS256 tokens for synthetic users, as an external identity provider or the load tool mints them.
+const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
+function mint(sub) {
+  const now = Math.floor(Date.now() / 1000);
+  const unsigned = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ sub, role: "user", iss: "couponlive", aud: "couponlive", iat: now, nbf: now, exp: now + 3600 })}`;
+  return `${unsigned}.${createHmac("sha256", process.env.SIGNING_KEY).update(unsigned).digest("base64url")}`;
+}
+
+// Bounded: USERS requests, 20 at a time, each answered or failed once.
+async function crowd(id, users) {
+  const statuses = {};
+  let next = 0;
+  await Promise.all(Array.from({ length: 20 }, async () => {
+    while (next < users) {
+      const user = next++;
+      const r = await fetch(`${hit}/api/v1/campaigns/${id}/issue`, { method: "POST", headers: { authorization: "Bearer " + mint(`browser-fan-${user}`) } });
+      statuses[r.status] = (statuses[r.status] || 0) + 1;
+      await r.arrayBuffer();
+    }
+  }));
+  return statuses;
+}
 const timeout = 60_000;
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -16,8 +41,6 @@ try {
   const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
   page.setDefaultTimeout(timeout);
   page.on("pageerror", (err) => { console.error("page error:", err.message); process.exitCode = 3; });
-  page.on("console", (m) => console.error("console:", m.text()));
-  page.on("requestfailed", (r) => console.error("request failed:", r.url(), r.failure()?.errorText));
 
   await page.goto(`${base}/dashboard`);
   await page.fill("#signin-form input[name=loginId]", "admin");
@@ -46,23 +69,23 @@ try {
   const quantity = await page.textContent("#total");
   if (quantity.replace(/\D/g, "") !== process.env.QUANTITY) throw new Error(`page shows total ${quantity}`);
   console.log(`CAMPAIGN ${id}`);
-  const watch = setInterval(async () => console.error("state:", await page.textContent("#live-state").catch(() => "?")), 2000);
 
-  // The C# test now sells it out; the page must follow by itself.
+  // Sell it out; the page must follow by itself.
+  const statuses = await crowd(id, Number(process.env.USERS));
+  console.log(`CROWD ${JSON.stringify(statuses)}`);
+  if (statuses[201] !== Number(process.env.QUANTITY)) throw new Error(`expected ${process.env.QUANTITY} coupons issued: ${JSON.stringify(statuses)}`);
   try {
     await page.waitForFunction(() =>
       document.querySelector("#remaining").textContent === "0" &&
       document.querySelector("#status").textContent === "sold out", null, { timeout });
   } catch (err) {
-    const state = await page.evaluate(async () => {
-      const own = await fetch(location.pathname.replace("/dashboard", "") + "/api/v1/campaigns/" + location.hash.split("/").pop(),
-        { cache: "no-store", headers: { authorization: "Bearer " + sessionStorage.getItem("couponlive.token"), connection: "close" } }).then((r) => r.text());
-      return ["#remaining", "#status", "#live-state", "#issued"].map((s) => document.querySelector(s).textContent).join(" | ") + " | " + location.href + " | " + own.slice(0, 160);
-    });
+    const state = await page.evaluate(() => ["#remaining", "#status", "#issued", "#live-state"].map((s) => document.querySelector(s).textContent).join(" | "));
     await page.screenshot({ path: process.env.SCREENSHOT, fullPage: true });
     throw new Error(`the page did not reach sold out: ${state}`, { cause: err });
   }
-  await page.waitForFunction(() => document.querySelectorAll("#rate-chart rect").length > 0 && document.querySelectorAll("#recent li").length > 0);
+  await page.waitForFunction(() => document.querySelectorAll("#rate-chart rect").length > 0 && document.querySelectorAll("#recent li").length > 0
+    && parseFloat(document.querySelector("#stock-bar").style.width) === 0);
+  await page.waitForTimeout(600); // let the stock bar's 0.4 s transition finish before the picture
   await page.screenshot({ path: process.env.SCREENSHOT, fullPage: true });
   console.log(`SOLD_OUT ${id}`);
 

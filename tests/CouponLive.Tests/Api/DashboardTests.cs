@@ -40,7 +40,7 @@ public abstract class DashboardTests(ServerMode mode) : IAsyncLifetime
         if (_state.Postgres is { } db) await TestServices.DropDatabaseAsync(db);
     }
 
-    [Fact(Skip = "Open: inside dotnet test, requests from the Node/Chromium child process read stale counts from the same port where the test process reads fresh ones; by hand (dotnet run + Playwright) the page follows the sale. See the session note.")]
+    [Fact]
     public async Task The_live_view_follows_a_sale_to_sold_out_in_a_real_browser()
     {
         const int quantity = 200;
@@ -49,32 +49,28 @@ public abstract class DashboardTests(ServerMode mode) : IAsyncLifetime
         Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
         File.Delete(screenshot);
 
+        // The script drives the whole scenario; nothing is handed back and forth over its stdout.
         var info = new ProcessStartInfo("node") { WorkingDirectory = Path.Combine(TestServices.RepoRoot(), "tests", "browser"), RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add("dashboard.mjs");
         info.Environment["BASE_URL"] = _watched.ToString().TrimEnd('/');
+        info.Environment["HIT_URL"] = _hit.ToString().TrimEnd('/');
         info.Environment["ADMIN_PASSWORD"] = CouponLiveServer.AdminPassword;
+        info.Environment["SIGNING_KEY"] = TestTokens.SigningKey;
         info.Environment["SCREENSHOT"] = screenshot;
         info.Environment["CAMPAIGN_NAME"] = name;
         info.Environment["QUANTITY"] = quantity.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        info.Environment["USERS"] = "300";
         using var node = Process.Start(info)!;
-        var errors = node.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(150));
         try
         {
-            // Wait for the page to have created the campaign and opened its live view.
-            var line = await node.StandardOutput.ReadLineAsync(timeout.Token);
-            Assert.True(line?.StartsWith("CAMPAIGN ", StringComparison.Ordinal) == true, $"node said '{line}': {await errors}");
-            var campaignId = long.Parse(line!["CAMPAIGN ".Length..], System.Globalization.CultureInfo.InvariantCulture);
-
-            var driver = new SaleDriver([_hit], campaignId, $"watched-{mode}");
-            await driver.RunAsync(users: 300, clicks: 1, concurrency: 50, budget: TimeSpan.FromSeconds(60));
-            Assert.Equal(quantity, driver.Successes);
-
-            var rest = await node.StandardOutput.ReadToEndAsync(timeout.Token);
+            var output = node.StandardOutput.ReadToEndAsync(timeout.Token);
+            var errors = node.StandardError.ReadToEndAsync(timeout.Token);
             await node.WaitForExitAsync(timeout.Token);
-            Assert.True(node.ExitCode == 0, $"browser test failed ({node.ExitCode}):\n{rest}\n{await errors}");
-            Assert.Contains("SOLD_OUT", rest, StringComparison.Ordinal);
-            Assert.Contains("DONE", rest, StringComparison.Ordinal);
+            Assert.True(node.ExitCode == 0, $"browser test failed ({node.ExitCode}):\n{await output}\n{await errors}");
+            var text = await output;
+            Assert.Contains("SOLD_OUT", text, StringComparison.Ordinal);
+            Assert.Contains("DONE", text, StringComparison.Ordinal);
             Assert.True(new FileInfo(screenshot).Length > 10_000, "screenshot saved");
         }
         finally
