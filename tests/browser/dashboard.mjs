@@ -89,6 +89,14 @@ try {
   await page.screenshot({ path: process.env.SCREENSHOT, fullPage: true });
   console.log(`SOLD_OUT ${id}`);
 
+  // Readable on a phone: nothing wider than the screen.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(300);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  if (overflow > 0) throw new Error(`the live view is ${overflow}px wider than a phone screen`);
+  await page.screenshot({ path: process.env.SCREENSHOT.replace(/\.png$/, "-phone.png"), fullPage: true });
+  await page.setViewportSize({ width: 1200, height: 900 });
+
   // The list shows it sold out too.
   await page.goto(`${base}/dashboard#/`);
   await page.waitForFunction((name) => [...document.querySelectorAll("#campaigns tr")]
