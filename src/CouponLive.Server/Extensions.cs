@@ -84,7 +84,7 @@ public static partial class Extensions
                     ctx.HttpContext.Items[Problems.CodeItem] = code;
                     ctx.HttpContext.RequestServices.GetRequiredService<CouponMetrics>().AuthFailures.Add(1, CouponMetrics.Tag("reason", code));
                     // An issue request turned away for its token shows in that campaign's live view.
-                    if (ctx.HttpContext.GetEndpoint()?.DisplayName?.Contains("/issue", StringComparison.Ordinal) == true
+                    if (ctx.HttpContext.GetEndpoint()?.Metadata.GetMetadata<IssueEndpoint>() is not null
                         && CampaignCatalog.TryParseId(ctx.HttpContext.GetRouteValue("id") as string, out var campaignId))
                         ctx.HttpContext.RequestServices.GetRequiredService<LiveStats>().Record(campaignId, "rejected_auth", null);
                     return Task.CompletedTask;

@@ -47,7 +47,7 @@ public static class Problems
     /// <summary>The code for a bare status (404 route, 405, 401 challenge...) when a handler did not choose one.</summary>
     public static string DefaultCode(int status) => status switch
     {
-        400 => BadRequestCode,
+        400 => ErrorCodes.BadRequest,
         401 => ErrorCodes.Unauthorized,
         403 => ErrorCodes.Forbidden,
         404 => ErrorCodes.NotFound,
@@ -56,8 +56,6 @@ public static class Problems
         415 => ErrorCodes.UnsupportedMediaType,
         503 => ErrorCodes.ServiceUnavailable,
         >= 500 => ErrorCodes.ServerError,
-        _ => BadRequestCode,
+        _ => ErrorCodes.BadRequest,
     };
-
-    private const string BadRequestCode = ErrorCodes.BadRequest;
 }

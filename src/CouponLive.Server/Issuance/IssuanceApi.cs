@@ -19,6 +19,12 @@ public sealed record IssueResponse(
     DateTimeOffset? ValidUntil,
     bool AlreadyIssued);
 
+/// <summary>Marks the issue endpoint, so requests refused before it runs (auth) still count in the campaign's live view.</summary>
+public sealed class IssueEndpoint
+{
+    public static readonly IssueEndpoint Instance = new();
+}
+
 public sealed record MyCoupon(string Code, long CampaignId, string CampaignName, long Sequence, DateTimeOffset IssuedAt, DateTimeOffset? ValidUntil);
 public sealed record MyCoupons(IReadOnlyList<MyCoupon> Items);
 
@@ -27,7 +33,7 @@ public static class IssuanceApi
     public static IEndpointRouteBuilder MapIssuanceApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1").WithTags("Issuance").RequireAuthorization();
-        api.MapPost("/campaigns/{id}/issue", Issue);
+        api.MapPost("/campaigns/{id}/issue", Issue).WithMetadata(IssueEndpoint.Instance);
         api.MapGet("/me/coupons", ListMine);
         return app;
     }

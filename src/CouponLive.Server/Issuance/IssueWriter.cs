@@ -57,7 +57,8 @@ public sealed partial class IssueWriter(ICouponStore store, IAdmissionGate gate,
                 if (outcomes is null) p.Done.TrySetException(new StoreUnavailableException("The store did not commit before shutdown."));
                 else p.Done.TrySetResult(outcomes[i]);
             }
-            if (outcomes is not null) await TrimOutboxAsync(group, outcomes);
+            // Not awaited: the next group's commit must not wait for Redis; trimming is best effort.
+            if (outcomes is not null) _ = TrimOutboxAsync(group.ToList(), outcomes);
         }
     }
 

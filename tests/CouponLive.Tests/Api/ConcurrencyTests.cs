@@ -25,7 +25,7 @@ public abstract class ConcurrencyTests(ServerFixture fixture)
         var id = campaign["id"]!.GetValue<long>();
         var tokens = Enumerable.Range(0, users).Select(u => TestTokens.Mint($"run{run}-user{u}")).ToArray();
 
-        var gateBefore = RedisGateCounts();
+        var gateBefore = await GateCallsAsync();
         using var client = Server.NewClient(maxConnections: 256);
         var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var answers = new ConcurrentBag<(int User, HttpStatusCode Status, JsonObject Body)>();
@@ -55,7 +55,7 @@ public abstract class ConcurrencyTests(ServerFixture fixture)
             Assert.Equal(0, outboxLength);
 
             // Concurrent requests for one campaign share script calls (DESIGN.md section 4).
-            var (calls, decisions) = RedisGateCounts();
+            var (calls, decisions) = await GateCallsAsync();
             Assert.True(calls - gateBefore.Calls < decisions - gateBefore.Decisions,
                 $"expected coalescing: {calls - gateBefore.Calls} script calls for {decisions - gateBefore.Decisions} decisions");
         }
@@ -103,8 +103,12 @@ public abstract class ConcurrencyTests(ServerFixture fixture)
         return (long)result;
     }
 
-    private (long Calls, long Decisions) RedisGateCounts() =>
-        Server.Mode == ServerMode.Production ? Server.Services.GetRequiredService<RedisAdmissionGate>().Counts : (0, 0);
+    /// <summary>Admission script calls and the requests they decided, from the gate's batch-size histogram.</summary>
+    private async Task<(double Calls, double Decisions)> GateCallsAsync()
+    {
+        var samples = await PrometheusText.ReadAsync(Server.Client);
+        return (samples.GetValueOrDefault("couponlive_gate_batch_size_count"), samples.GetValueOrDefault("couponlive_gate_batch_size_sum"));
+    }
 }
 
 public sealed class EmbeddedConcurrencyTests(EmbeddedServerFixture fixture) : ConcurrencyTests(fixture), IClassFixture<EmbeddedServerFixture>;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using CouponLive.Tests.Infrastructure;
 
@@ -42,7 +41,7 @@ public abstract class MetricsTests(ServerMode mode) : IAsyncLifetime
         var text = await response.Content.ReadAsStringAsync();
 
         await AssertPromtoolAcceptsAsync(text);
-        var samples = Parse(text);
+        var samples = PrometheusText.Parse(text);
         Assert.Equal(5, samples["couponlive_issue_requests_total{outcome=\"issued\"}"]);
         Assert.Equal(2, samples["couponlive_issue_requests_total{outcome=\"already_issued\"}"]);
         Assert.Equal(3, samples["couponlive_issue_requests_total{outcome=\"sold_out\"}"]);
@@ -72,12 +71,6 @@ public abstract class MetricsTests(ServerMode mode) : IAsyncLifetime
         await process.WaitForExitAsync(timeout.Token);
         Assert.True(process.ExitCode == 0, $"promtool rejected /metrics:\n{errors}{output}\n---\n{text}");
     }
-
-    private static Dictionary<string, double> Parse(string text) => text
-        .Split('\n', StringSplitOptions.RemoveEmptyEntries)
-        .Where(line => !line.StartsWith('#'))
-        .Select(line => line.Split(' '))
-        .ToDictionary(parts => parts[0], parts => double.Parse(parts[1], CultureInfo.InvariantCulture));
 }
 
 public sealed class EmbeddedMetricsTests() : MetricsTests(ServerMode.Embedded);

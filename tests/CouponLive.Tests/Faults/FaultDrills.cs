@@ -96,10 +96,11 @@ public sealed class MultiProcessFaultTests : IAsyncLifetime
 
         await driver.RunAsync(users: 3_000, clicks: 2, concurrency: 300, budget: TimeSpan.FromSeconds(90));
 
-        Assert.Equal(0, driver.Unavailable + driver.TransportErrors + driver.Other);
-        Assert.Equal(500, driver.CodesByUser.Count);
-        Assert.Equal(1_000, driver.Successes); // each winner's two clicks, both answered with the coupon
-        Assert.Equal(5_000, driver.SoldOut);
+        // A 503 with Retry-After is a correct answer under load (the driver retries it); anything else is not.
+        Assert.True(driver.TransportErrors + driver.Other == 0, driver.ToString());
+        Assert.True(driver.CodesByUser.Count == 500, driver.ToString());
+        Assert.True(driver.Successes == 1_000, driver.ToString()); // each winner's two clicks, both answered with the coupon
+        Assert.True(driver.SoldOut == 5_000, driver.ToString());
         await AssertOutcomeAsync(campaignId, driver, 500);
     }
 

@@ -36,10 +36,6 @@ public sealed partial class RedisAdmissionGate(
     ILogger<RedisAdmissionGate> logger) : IAdmissionGate
 {
     private readonly ConcurrentDictionary<long, CampaignQueue> _queues = new();
-    private long _scriptCalls, _decisions;
-
-    /// <summary>Admission script calls made, and requests they decided: their ratio is the coalescing achieved.</summary>
-    public (long ScriptCalls, long Decisions) Counts => (Interlocked.Read(ref _scriptCalls), Interlocked.Read(ref _decisions));
 
     private RedisKey Key(long campaignId, string part) => $"{options.KeyPrefix}:{{c:{campaignId.ToString(CultureInfo.InvariantCulture)}}}:{part}";
     private RedisKey CampaignsKey => $"{options.KeyPrefix}:campaigns";
@@ -97,9 +93,7 @@ public sealed partial class RedisAdmissionGate(
             users))!;
 
         metrics.GateCallDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
-        metrics.GateBatchSize.Record(batch.Count);
-        Interlocked.Increment(ref _scriptCalls);
-        Interlocked.Add(ref _decisions, batch.Count);
+        metrics.GateBatchSize.Record(batch.Count); // count = script calls, sum = requests decided: their ratio is the coalescing
         if ((long)result[0] == -1)
         {
             foreach (var p in batch) p.Done.TrySetResult(new Admission(AdmissionOutcome.NotLoaded));
