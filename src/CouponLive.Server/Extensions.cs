@@ -61,16 +61,21 @@ public static partial class Extensions
         services.AddSingleton<TokenService>();
         services.AddSingleton<AdminBootstrap>();
         var authOptions = config.GetSection("Auth").Get<AuthOptions>() ?? new AuthOptions();
+        var validation = TokenService.ValidationParameters(keys, authOptions);
+        var tokenCache = new ValidatedTokenCache(authOptions.TokenCacheSize, validation.ClockSkew);
+        services.AddSingleton(tokenCache); // disposed with the container
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o =>
         {
             o.MapInboundClaims = false;
-            o.TokenValidationParameters = TokenService.ValidationParameters(keys, authOptions);
+            o.SaveToken = false;
+            o.TokenValidationParameters = validation;
             o.Events = new JwtBearerEvents
             {
+                OnMessageReceived = tokenCache.OnMessageReceived,
                 OnTokenValidated = ctx =>
                 {
-                    if (!PrincipalExtensions.IsAcceptableUserId(ctx.Principal?.FindFirst("sub")?.Value))
-                        ctx.Fail("The token's sub is missing or not a usable user id.");
+                    if (PrincipalExtensions.IsAcceptableUserId(ctx.Principal?.FindFirst("sub")?.Value)) tokenCache.Remember(ctx);
+                    else ctx.Fail("The token's sub is missing or not a usable user id.");
                     return Task.CompletedTask;
                 },
                 OnChallenge = ctx =>

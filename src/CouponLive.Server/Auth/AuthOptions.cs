@@ -5,6 +5,9 @@ public sealed class AuthOptions
     public string Issuer { get; set; } = "couponlive";
     public string Audience { get; set; } = "couponlive";
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Validated tokens remembered (see <see cref="ValidatedTokenCache"/>); 0 turns the cache off.</summary>
+    public int TokenCacheSize { get; set; } = 100_000;
 }
 
 public sealed class AdminOptions

@@ -38,7 +38,14 @@ public static class IssuanceApi
         return app;
     }
 
-    public static async Task<Results<Created<IssueResponse>, Ok<IssueResponse>, ProblemHttpResult>> Issue(
+    // The issue endpoint's refusals, encoded once: most answers of an event are these.
+    private static readonly PreparedProblem NotOpen = new(409, ErrorCodes.NotOpen, "The campaign is not open now.");
+    private static readonly PreparedProblem Ended = new(409, ErrorCodes.Ended, "The campaign has ended.");
+    private static readonly PreparedProblem SoldOut = new(409, ErrorCodes.SoldOut, "All coupons of this campaign are issued.");
+    private static readonly PreparedProblem WindowSoldOut = new(409, ErrorCodes.WindowSoldOut, "All coupons of the current window are issued.");
+    private static readonly PreparedProblem Unavailable = new(503, ErrorCodes.ServiceUnavailable, "Issuing is briefly unavailable; retry shortly.");
+
+    public static async Task<Results<Created<IssueResponse>, Ok<IssueResponse>, ProblemHttpResult, PreparedProblem>> Issue(
         string id, ClaimsPrincipal user, HttpContext http, IssuanceService issuance, CouponMetrics metrics, LiveStats live, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
@@ -60,16 +67,16 @@ public static class IssuanceApi
             case IssueStatus.NotFound:
                 return CampaignsApi.NotFound();
             case IssueStatus.NotOpen:
-                return Problems.Of(409, ErrorCodes.NotOpen, "The campaign is not open now.", opensAt: result.OpensAt);
+                return NotOpen.WithOpensAt(result.OpensAt);
             case IssueStatus.Ended:
-                return Problems.Of(409, ErrorCodes.Ended, "The campaign has ended.");
+                return Ended;
             case IssueStatus.SoldOut:
-                return Problems.Of(409, ErrorCodes.SoldOut, "All coupons of this campaign are issued.");
+                return SoldOut;
             case IssueStatus.WindowSoldOut:
-                return Problems.Of(409, ErrorCodes.WindowSoldOut, "All coupons of the current window are issued.", opensAt: result.OpensAt);
+                return WindowSoldOut.WithOpensAt(result.OpensAt);
             default:
                 http.Response.Headers.RetryAfter = "1";
-                return Problems.Of(503, ErrorCodes.ServiceUnavailable, "Issuing is briefly unavailable; retry shortly.");
+                return Unavailable;
         }
     }
 

@@ -125,6 +125,29 @@ public abstract class AuthApiTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task A_remembered_token_is_matched_whole_so_altered_copies_are_still_refused()
+    {
+        var campaign = await Server.CreateCampaignAsync(5);
+        var path = $"/api/v1/campaigns/{campaign["id"]}/issue";
+        var token = TestTokens.Mint("cache-" + Guid.NewGuid().ToString("N")[..8]);
+        using (var client = Server.NewClient(token))
+        {
+            Assert.Equal(HttpStatusCode.Created, (await client.PostAsync(path, null)).StatusCode); // validated, then remembered
+            Assert.Equal(HttpStatusCode.OK, (await client.PostAsync(path, null)).StatusCode);      // from the cache
+        }
+
+        var parts = token.Split('.');
+        var otherSignature = parts[2][..^2] + (parts[2][^2] == 'A' ? "B" : "A") + parts[2][^1];
+        var mallory = TestTokens.Mint("mallory").Split('.')[1];
+        foreach (var forged in new[] { $"{parts[0]}.{parts[1]}.{otherSignature}", $"{parts[0]}.{mallory}.{parts[2]}", token + "x", token + "." })
+        {
+            using var client = Server.NewClient(forged);
+            await (await client.PostAsync(path, null)).AssertProblemAsync(HttpStatusCode.Unauthorized, "auth.invalid_token");
+        }
+        Assert.Equal(1, (await Server.CheckAsync(campaign)).Rows);
+    }
+
+    [Fact]
     public async Task Token_for_a_user_who_never_signed_up_here_can_issue()
     {
         var campaign = await Server.CreateCampaignAsync(5);

@@ -1,0 +1,68 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.IdentityModel.JsonWebTokens;
+
+namespace CouponLive.Auth;
+
+/// <summary>
+/// Remembers tokens JwtBearer has already validated, so a user who clicks again (the crowd after a
+/// sell-out clicks many times) is not parsed, verified and turned into claims again. The key is the
+/// whole token string, so only a byte-identical copy of a validated token hits; an entry lives until
+/// the token's expiry plus the validation's clock skew, the same instant validation would refuse it.
+/// The cached principal holds only what the service reads: sub and role.
+/// </summary>
+public sealed class ValidatedTokenCache : IDisposable
+{
+    private const string BearerPrefix = "Bearer ";
+
+    private readonly MemoryCache? _cache;
+    private readonly TimeSpan _clockSkew;
+
+    public ValidatedTokenCache(int capacity, TimeSpan clockSkew)
+    {
+        _clockSkew = clockSkew;
+        // SizeLimit counts entries (each has size 1); when full, new entries wait for the next compaction.
+        if (capacity > 0) _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = capacity });
+    }
+
+    /// <summary>JwtBearer's first event: a hit ends authentication there, a miss lets validation run.</summary>
+    public Task OnMessageReceived(MessageReceivedContext context)
+    {
+        if (_cache is null) return Task.CompletedTask;
+        var header = context.Request.Headers.Authorization;
+        if (header.Count != 1) return Task.CompletedTask;
+        var value = header[0];
+        if (value is null || !value.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase)) return Task.CompletedTask;
+        var token = value[BearerPrefix.Length..].Trim();
+        if (_cache.TryGetValue(token, out ClaimsPrincipal? principal) && principal is not null)
+        {
+            context.Principal = principal;
+            context.Success();
+        }
+        else
+        {
+            context.Token = token; // parsed once: JwtBearer takes it from here
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Called after every check (including the service's own on sub) has passed.</summary>
+    public void Remember(TokenValidatedContext context)
+    {
+        if (_cache is null || context.SecurityToken is not JsonWebToken jwt || context.Principal is null) return;
+        var claims = new List<Claim>(2);
+        foreach (var claim in context.Principal.Claims)
+        {
+            if (claim.Type is "sub" or "role") claims.Add(new Claim(claim.Type, claim.Value));
+        }
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, JwtBearerDefaults.AuthenticationScheme, "sub", "role"));
+        var expires = new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero) + _clockSkew;
+        using var entry = _cache.CreateEntry(jwt.EncodedToken);
+        entry.Value = principal;
+        entry.Size = 1;
+        entry.AbsoluteExpiration = expires;
+    }
+
+    public void Dispose() => _cache?.Dispose();
+}
