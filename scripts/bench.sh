@@ -141,9 +141,13 @@ bench_mode() {
   start_server "$mode" "$port"
   log "$mode: server pid $SERVER_PID on $url"
 
-  # Warm-up (not reported): JIT the issue path and open the database pools.
-  "${LOADTOOL[@]}" stampede --url "$url" --quantity 2000 --users 4000 --start-in 1 --quiet --out "$OUT/$mode-warmup" >/dev/null
+  # Warm-up (not reported): a small sale and its late crowd run every path of the phases below until
+  # the JIT's tiers settle (tiered PGO re-compiles the hot path for ~5 s under load), and open the pools.
+  "${LOADTOOL[@]}" stampede --url "$url" --quantity 20000 --users 30000 --connections "$SELLOUT_CONNS" --start-in 1 --quiet \
+    --out "$OUT/$mode-warmup" >/dev/null
+  TOKENS="$OUT/tokens.txt" wrk -t2 -c"$CONNS" -d3s -s scripts/bench/issue.lua "$url/api/v1/campaigns/$(jq -r .campaignId "$OUT/$mode-warmup/report.json")/issue" >/dev/null
   wrk -t2 -c"$CONNS" -d2s "$url/health/live" >/dev/null
+  sleep 1
 
   log "$mode: ceiling (GET /health/live, ${SECONDS_PER_PHASE}s)"
   local s0 s1 w n rps p50 p99 bad

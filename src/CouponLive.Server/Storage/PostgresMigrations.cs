@@ -62,16 +62,24 @@ internal static class PostgresMigrations
         );
         CREATE INDEX coupons_by_user ON coupons(user_id);
         """,
+        // v2: one index (user, campaign) both enforces one coupon per user and campaign (I2) and finds a
+        // user's coupons, instead of two; every issue writes one random-keyed index page fewer.
+        """
+        ALTER TABLE coupons ADD CONSTRAINT coupons_user_id_campaign_id_key UNIQUE (user_id, campaign_id);
+        ALTER TABLE coupons DROP CONSTRAINT coupons_campaign_id_user_id_key;
+        DROP INDEX coupons_by_user;
+        """,
     ];
 
-    public static async Task ApplyAsync(NpgsqlConnection conn, CancellationToken ct)
+    /// <summary>Applies the steps not applied yet, up to <paramref name="upTo"/> (tests build older schemas with it).</summary>
+    public static async Task ApplyAsync(NpgsqlConnection conn, CancellationToken ct, int? upTo = null)
     {
         await using var tx = await conn.BeginTransactionAsync(ct);
         // Released at commit or rollback; a second process waits here, then finds nothing left to do.
         await conn.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(@key)", new { key = LockKey }, tx, cancellationToken: ct));
         await conn.ExecuteAsync(new CommandDefinition("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)", transaction: tx, cancellationToken: ct));
         var current = await conn.ExecuteScalarAsync<int?>(new CommandDefinition("SELECT MAX(version) FROM schema_version", transaction: tx, cancellationToken: ct)) ?? 0;
-        for (var v = current; v < Steps.Length; v++)
+        for (var v = current; v < (upTo ?? Steps.Length); v++)
         {
             await conn.ExecuteAsync(new CommandDefinition(Steps[v], transaction: tx, cancellationToken: ct));
             await conn.ExecuteAsync(new CommandDefinition("INSERT INTO schema_version(version) VALUES (@v)", new { v = v + 1 }, tx, cancellationToken: ct));

@@ -223,7 +223,7 @@ public sealed class SqliteCouponStore(string databasePath) : ICouponStore
             """
             INSERT INTO coupons(campaign_id, sequence, user_id, code, window_index, issued_at, committed_at)
             VALUES ($c, $s, $u, $code, $w, $at, $now)
-            ON CONFLICT(campaign_id, user_id) DO NOTHING
+            ON CONFLICT(user_id, campaign_id) DO NOTHING
             """;
         var pc = insert.Parameters.Add("$c", SqliteType.Integer);
         var ps = insert.Parameters.Add("$s", SqliteType.Integer);

@@ -29,6 +29,9 @@ public abstract class StoreContractTests : IAsyncLifetime
     /// <summary>A new, uninitialized store on this test's database, as another server process would have.</summary>
     protected abstract ICouponStore NewStore();
 
+    /// <summary>Builds this test's schema as it was at <paramref name="version"/>, as an older release left it.</summary>
+    protected abstract Task MigrateToAsync(int version);
+
     /// <summary>Drops this test's database; every store opened on it is disposed by then.</summary>
     protected abstract ValueTask DropDatabaseAsync();
 
@@ -105,6 +108,25 @@ public abstract class StoreContractTests : IAsyncLifetime
 
         foreach (var s in stores.Append(later)) Assert.Equal(alice, await s.FindUserByLoginAsync("alice", Ct));
         Assert.NotNull(await later.TryCreateCampaignAsync(Definition("after-restart", 1), T0, Ct));
+    }
+
+    [Fact]
+    public async Task A_version_1_database_keeps_its_coupons_and_constraints_through_the_migrations()
+    {
+        await MigrateToAsync(1);
+        var old = Open(); // not initialized: it writes to the version 1 schema
+        var id = (await old.TryCreateCampaignAsync(Definition("made-at-v1", 3), T0, Ct))!.Value;
+        Assert.Equal([CommitStatus.Inserted, CommitStatus.Inserted], Statuses(await old.CommitAsync([Coupon(id, 1, "alice"), Coupon(id, 2, "bob")], Ct)));
+
+        var store = await StoreAsync(); // migrates to the latest version
+        await AssertInvariantsHoldAsync(store, id, 2);
+        Assert.Equal([1L], (await store.ListUserCouponsAsync("alice", Ct)).Select(c => c.Sequence));
+        var again = await store.CommitAsync([Coupon(id, 3, "alice")], Ct); // still one coupon per user and campaign (I2)
+        Assert.Equal(CommitStatus.Existing, again[0].Status);
+        Assert.Equal(1, again[0].Coupon!.Sequence);
+        Assert.Equal([CommitStatus.Inserted], Statuses(await store.CommitAsync([Coupon(id, 3, "carol")], Ct)));
+        Assert.Equal([CommitStatus.Rejected], Statuses(await store.CommitAsync([Coupon(id, 4, "dave")], Ct))); // stock (I1)
+        await AssertInvariantsHoldAsync(store, id, 3);
     }
 
     [Fact]
@@ -461,6 +483,13 @@ public sealed class SqliteStoreContractTests : StoreContractTests
 
     protected override ICouponStore NewStore() => new SqliteCouponStore(Path.Combine(_folder, "couponlive.db"));
 
+    protected override async Task MigrateToAsync(int version)
+    {
+        await using var conn = new SqliteConnection($"Data Source={Path.Combine(_folder, "couponlive.db")}");
+        await conn.OpenAsync(Ct);
+        await SqliteMigrations.ApplyAsync(conn, Ct, upTo: version);
+    }
+
     protected override ValueTask DropDatabaseAsync()
     {
         SqliteConnection.ClearAllPools(); // pooled connections keep the file open
@@ -494,6 +523,13 @@ public sealed class PostgresStoreContractTests : StoreContractTests
 
     protected override ICouponStore NewStore() =>
         new PostgresCouponStore(new NpgsqlConnectionStringBuilder(_admin) { Database = _database }.ConnectionString);
+
+    protected override async Task MigrateToAsync(int version)
+    {
+        await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(_admin) { Database = _database }.ConnectionString);
+        await conn.OpenAsync(Ct);
+        await PostgresMigrations.ApplyAsync(conn, Ct, upTo: version);
+    }
 
     [Fact]
     public async Task A_commit_to_an_unreachable_server_throws_so_the_writer_retries()
