@@ -3,8 +3,10 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
 
 namespace CouponLive.LoadTest;
 
@@ -24,9 +26,10 @@ public sealed class LoadRunner : IDisposable
 
     private readonly LoadOptions _o;
     private readonly TextWriter _log;
-    private readonly HttpClient[] _clients;
+    private readonly HttpClient[] _clients; // preparation only (admin login, campaign)
     private LoadUser[] _users = [];
-    private Uri[] _issueUris = [];
+    private byte[][] _issuePaths = [];
+    private IssueConnection[] _connections = []; // Connections per target, target = index % targets
     private RunStats _stats = null!;
     private CancellationToken _stop;
     private long _next;
@@ -54,6 +57,7 @@ public sealed class LoadRunner : IDisposable
     public void Dispose()
     {
         foreach (var c in _clients) c.Dispose();
+        foreach (var c in _connections) c.Dispose();
     }
 
     public static async Task<LoadResult> RunAsync(LoadOptions options, TextWriter log, CancellationToken ct = default)
@@ -74,10 +78,16 @@ public sealed class LoadRunner : IDisposable
         _log.WriteLine($"crowd: {_users.Length:N0} users ({(_o.TokenFile is null ? "minted" : "from " + _o.TokenFile)} in {mintWatch.ElapsedMilliseconds} ms)");
 
         var (campaignId, quantity, opensAt) = await PrepareCampaignAsync(ct);
-        _issueUris = _o.Targets.Select(t => new Uri(t, $"/api/v1/campaigns/{campaignId}/issue")).ToArray();
+        _issuePaths = _o.Targets.Select(t => Encoding.ASCII.GetBytes(new Uri(t, $"/api/v1/campaigns/{campaignId}/issue").PathAndQuery)).ToArray();
+
+        // Stopped by the caller, or by the run's cap (set when the run starts).
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        _stop = stop.Token;
+        _connections = Enumerable.Range(0, _o.Connections * _o.Targets.Count)
+            .Select(i => new IssueConnection(_o.Targets[i % _o.Targets.Count], _o.RequestTimeout, _stop)).ToArray();
 
         var plan = BuildPlan();
-        if (_o.Warmup) await WarmUpAsync(ct);
+        if (_o.Warmup) await WarmUpAsync();
 
         // Wait for the opening instant (bounded by the start offset the caller chose).
         var wait = opensAt - DateTimeOffset.UtcNow;
@@ -89,12 +99,10 @@ public sealed class LoadRunner : IDisposable
 
         var cap = _o.Scenario == Scenario.Rate ? Min(_o.Duration + _o.RequestTimeout + TimeSpan.FromSeconds(1), _o.MaxDuration) : _o.MaxDuration;
         _stats = new RunStats(_users.Length, quantity, (int)Math.Ceiling(cap.TotalSeconds) + 2);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         stop.CancelAfter(cap);
-        _stop = stop.Token;
 
         _log.WriteLine(_o.Scenario == Scenario.Stampede
-            ? $"stampede: {plan.Length:N0} requests, {_o.Connections} connections x {_clients.Length} target(s), campaign {campaignId} ({quantity:N0} coupons)"
+            ? $"stampede: {plan.Length:N0} requests, {_o.Connections} connections x {_o.Targets.Count} target(s), campaign {campaignId} ({quantity:N0} coupons)"
             : $"rate: {_o.Rate:N0} requests/s for {_o.Duration.TotalSeconds:N0} s, campaign {campaignId} ({quantity:N0} coupons)");
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         _stats.StartTimestamp = Stopwatch.GetTimestamp();
@@ -186,38 +194,30 @@ public sealed class LoadRunner : IDisposable
     }
 
     /// <summary>Opens the connections before the window, so the stampede measures the service, not TCP handshakes.</summary>
-    private async Task WarmUpAsync(CancellationToken ct)
+    private async Task WarmUpAsync()
     {
-        var tasks = new List<Task>();
-        for (var t = 0; t < _clients.Length; t++)
+        var path = "/health/live"u8.ToArray();
+        await Task.WhenAll(_connections.Select(c => Task.Run(async () =>
         {
-            var client = _clients[t];
-            for (var i = 0; i < _o.Connections; i++)
+            try
             {
-                tasks.Add(Task.Run(async () =>
-                {
-                    try
-                    {
-                        using var r = await client.GetAsync("/health/live", ct);
-                    }
-                    catch (HttpRequestException)
-                    {
-                        // The run itself will report unreachable targets.
-                    }
-                }, ct));
+                await c.GetAsync(path, new byte[256]);
             }
-        }
-        await Task.WhenAll(tasks);
+            catch (Exception ex) when (ex is IOException or SocketException or TimeoutException)
+            {
+                // The run itself will report unreachable targets.
+            }
+        })));
     }
 
     // ------------------------------------------------------------------ scenarios
 
     private async Task<string> StampedeAsync(int[] plan)
     {
-        var workers = new Task[_o.Connections * _clients.Length];
+        var workers = new Task[_connections.Length];
         for (var w = 0; w < workers.Length; w++)
         {
-            var target = w % _clients.Length;
+            var connection = w;
             workers[w] = Task.Run(async () =>
             {
                 var buffer = new byte[4096];
@@ -225,7 +225,7 @@ public sealed class LoadRunner : IDisposable
                 {
                     var i = Interlocked.Increment(ref _next) - 1;
                     if (i >= plan.Length) return;
-                    await SendAsync(target, plan[i], Stopwatch.GetTimestamp(), buffer);
+                    await SendAsync(connection, plan[i], Stopwatch.GetTimestamp(), buffer);
                 }
             });
         }
@@ -243,6 +243,9 @@ public sealed class LoadRunner : IDisposable
         var start = _stats.StartTimestamp;
         var total = (long)Math.Min(_o.Rate * _o.Duration.TotalSeconds, _o.MaxRequests);
         using var slots = new SemaphoreSlim(_o.MaxInFlight, _o.MaxInFlight);
+        // Free connections per target: a request due while all are busy waits for one, and that wait counts in its latency.
+        var free = _o.Targets.Select(_ => Channel.CreateUnbounded<int>()).ToArray();
+        for (var c = 0; c < _connections.Length; c++) free[c % free.Length].Writer.TryWrite(c);
         long i = 0;
         var stoppedBy = "duration";
         try
@@ -255,8 +258,7 @@ public sealed class LoadRunner : IDisposable
                     var intended = start + (long)(i * freq / _o.Rate);
                     await slots.WaitAsync(_stop);
                     var user = plan[(int)(i % plan.Length)];
-                    var target = (int)(i % _clients.Length);
-                    _ = SendRateAsync(target, user, intended, slots);
+                    _ = SendRateAsync(free[i % free.Length], user, intended, slots);
                 }
                 await Task.Delay(1, _stop);
             }
@@ -272,12 +274,24 @@ public sealed class LoadRunner : IDisposable
         return i >= _o.MaxRequests ? "max-requests" : stoppedBy;
     }
 
-    private async Task SendRateAsync(int target, int user, long intended, SemaphoreSlim slots)
+    private async Task SendRateAsync(Channel<int> free, int user, long intended, SemaphoreSlim slots)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(4096);
         try
         {
-            await SendAsync(target, user, intended, buffer);
+            var connection = await free.Reader.ReadAsync(_stop);
+            try
+            {
+                await SendAsync(connection, user, intended, buffer);
+            }
+            finally
+            {
+                free.Writer.TryWrite(connection);
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            _stats.Record(Outcome.CutOff, user, null, intended, Stopwatch.GetTimestamp(), null);
         }
         finally
         {
@@ -287,18 +301,15 @@ public sealed class LoadRunner : IDisposable
     }
 
     /// <summary>One issue request: pre-minted header, no JSON parsing, only the "code" property is read.</summary>
-    private async Task SendAsync(int target, int user, long intended, byte[] buffer)
+    private async Task SendAsync(int connection, int user, long intended, byte[] buffer)
     {
         Outcome outcome;
         string? code = null, errorKind = null;
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, _issueUris[target]);
-            request.Headers.TryAddWithoutValidation("Authorization", _users[user].Bearer);
-            using var response = await _clients[target].SendAsync(request, HttpCompletionOption.ResponseHeadersRead, _stop);
-            var length = await ReadBodyAsync(response, buffer, _stop);
-            var value = CodeValue(buffer.AsSpan(0, length));
-            var status = (int)response.StatusCode;
+            var answer = await _connections[connection].PostAsync(_issuePaths[connection % _issuePaths.Length], _users[user].Bearer, buffer);
+            var value = CodeValue(buffer.AsSpan(0, answer.BodyLength));
+            var status = answer.Status;
             switch (status)
             {
                 case 201 or 200:
@@ -327,39 +338,22 @@ public sealed class LoadRunner : IDisposable
         {
             outcome = Outcome.CutOff;
         }
-        catch (TaskCanceledException)
+        catch (TimeoutException)
         {
             outcome = Outcome.Timeout;
             errorKind = "timeout";
         }
-        catch (HttpRequestException ex)
+        catch (SocketException ex)
         {
             outcome = Outcome.TransportError;
-            errorKind = "transport " + ex.HttpRequestError;
+            errorKind = "transport " + ex.SocketErrorCode;
         }
         catch (IOException ex)
         {
             outcome = Outcome.TransportError;
-            errorKind = "transport " + ex.GetType().Name;
+            errorKind = "transport " + ex.Message;
         }
         _stats.Record(outcome, user, code, intended, Stopwatch.GetTimestamp(), errorKind);
-    }
-
-    private static async ValueTask<int> ReadBodyAsync(HttpResponseMessage response, byte[] buffer, CancellationToken ct)
-    {
-        await using var stream = await response.Content.ReadAsStreamAsync(ct);
-        var total = 0;
-        while (total < buffer.Length)
-        {
-            var n = await stream.ReadAsync(buffer.AsMemory(total), ct);
-            if (n == 0) return total;
-            total += n;
-        }
-        // Larger than any issue answer: drain the rest so the connection can be reused.
-        while (await stream.ReadAsync(buffer.AsMemory(), ct) > 0)
-        {
-        }
-        return total;
     }
 
     /// <summary>The raw value of the first "code" property (the coupon code, or the problem's error code).</summary>
