@@ -32,7 +32,9 @@ public sealed class SqliteCouponStore(string databasePath) : ICouponStore
     {
         var conn = new SqliteConnection(_connectionString);
         await conn.OpenAsync(ct);
-        await conn.ExecuteAsync("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+        // A 32 MiB page cache (filled on demand, per pooled connection) keeps a sale's random-keyed index
+        // pages in memory: with the 2 MiB default every commit re-read them with pread (~4% of server CPU).
+        await conn.ExecuteAsync("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-32768;");
         return conn;
     }
 
