@@ -17,7 +17,10 @@ public enum AdmissionOutcome
     Unavailable,
 }
 
-/// <summary>An admission recorded by the gate before its commit, so a crash cannot lose it (I6).</summary>
+/// <summary>
+/// An admission recorded by the gate before its commit, so a crash cannot lose it (I6). <see cref="Id"/>
+/// names its outbox entry, which holds all admissions of one gate call.
+/// </summary>
 public sealed record OutboxEntry(string Id, long CampaignId, string UserId, long Sequence, DateTimeOffset At, int WindowIndex);
 
 /// <summary>
@@ -51,10 +54,17 @@ public interface IAdmissionGate
     /// <summary>The right to rebuild the campaign's state (one loader across all processes), or null if another holds it.</summary>
     ValueTask<IAsyncDisposable?> TryLockForLoadAsync(long campaignId, CancellationToken ct);
 
-    /// <summary>Outbox entries admitted before <paramref name="admittedBefore"/>, oldest first.</summary>
-    ValueTask<IReadOnlyList<OutboxEntry>> ReadOutboxAsync(long campaignId, DateTimeOffset admittedBefore, int max, CancellationToken ct);
+    /// <summary>The admissions of up to <paramref name="maxEntries"/> outbox entries written before <paramref name="admittedBefore"/>, oldest first.</summary>
+    ValueTask<IReadOnlyList<OutboxEntry>> ReadOutboxAsync(long campaignId, DateTimeOffset admittedBefore, int maxEntries, CancellationToken ct);
 
+    /// <summary>Deletes whole outbox entries (the reconciler, which stored every admission they hold).</summary>
     ValueTask DeleteOutboxAsync(long campaignId, IReadOnlyList<string> entryIds, CancellationToken ct);
+
+    /// <summary>
+    /// Reports admissions of this process stored, one outbox id per admission (repeats expected): an
+    /// entry is deleted once all admissions it holds are reported.
+    /// </summary>
+    ValueTask ReleaseOutboxAsync(long campaignId, IReadOnlyList<string> outboxIds, CancellationToken ct);
 
     /// <summary>Campaigns whose gate state exists (and so may have an outbox).</summary>
     ValueTask<IReadOnlyList<long>> KnownCampaignsAsync(CancellationToken ct);

@@ -45,10 +45,12 @@ public sealed class InProcessAdmissionGate(TimeProvider time) : IAdmissionGate
     }
 
     // Admissions live and die with this process, and commits happen in it: there is no outbox.
-    public ValueTask<IReadOnlyList<OutboxEntry>> ReadOutboxAsync(long campaignId, DateTimeOffset admittedBefore, int max, CancellationToken ct) =>
+    public ValueTask<IReadOnlyList<OutboxEntry>> ReadOutboxAsync(long campaignId, DateTimeOffset admittedBefore, int maxEntries, CancellationToken ct) =>
         ValueTask.FromResult<IReadOnlyList<OutboxEntry>>([]);
 
     public ValueTask DeleteOutboxAsync(long campaignId, IReadOnlyList<string> entryIds, CancellationToken ct) => ValueTask.CompletedTask;
+
+    public ValueTask ReleaseOutboxAsync(long campaignId, IReadOnlyList<string> outboxIds, CancellationToken ct) => ValueTask.CompletedTask;
 
     public ValueTask<IReadOnlyList<long>> KnownCampaignsAsync(CancellationToken ct) =>
         ValueTask.FromResult<IReadOnlyList<long>>(_campaigns.Keys.ToList());

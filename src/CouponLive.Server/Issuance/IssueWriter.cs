@@ -62,7 +62,7 @@ public sealed partial class IssueWriter(ICouponStore store, IAdmissionGate gate,
         }
     }
 
-    /// <summary>Deletes the outbox entries of admissions now stored. Best effort: the reconciler sweeps what is left.</summary>
+    /// <summary>Releases the outbox records of admissions now stored. Best effort: the reconciler sweeps what is left.</summary>
     private async Task TrimOutboxAsync(List<PendingCommit> group, IReadOnlyList<CommitOutcome> outcomes)
     {
         Dictionary<long, List<string>>? byCampaign = null;
@@ -80,7 +80,7 @@ public sealed partial class IssueWriter(ICouponStore store, IAdmissionGate gate,
         {
             try
             {
-                await gate.DeleteOutboxAsync(campaignId, ids, CancellationToken.None);
+                await gate.ReleaseOutboxAsync(campaignId, ids, CancellationToken.None);
             }
             catch (Exception ex)
             {

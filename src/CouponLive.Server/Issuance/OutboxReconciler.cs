@@ -27,7 +27,7 @@ public sealed partial class OutboxReconciler(
     CouponMetrics metrics,
     ILogger<OutboxReconciler> logger) : BackgroundService
 {
-    private const int PageSize = 1_000;
+    private const int PageSize = 64; // entries: each holds one gate call's admissions (up to Redis:MaxBatch)
 
     /// <summary>Commits the campaign's outbox entries admitted before <paramref name="before"/>; returns how many rows it added.</summary>
     public async Task<int> CommitOutboxAsync(long campaignId, DateTimeOffset before, CancellationToken ct)
@@ -52,14 +52,15 @@ public sealed partial class OutboxReconciler(
                 }
                 metrics.ReconcilerActions.Add(1, CouponMetrics.Tag("action", action));
             }
-            await gate.DeleteOutboxAsync(campaignId, entries.Select(e => e.Id).ToList(), ct);
+            var ids = entries.Select(e => e.Id).Distinct().ToList();
+            await gate.DeleteOutboxAsync(campaignId, ids, ct);
             if (disagreements > 0)
             {
                 // The store refused admissions the gate made: the gate's counts are off, rebuild them.
                 LogDisagreement(campaignId, disagreements);
                 await gate.EvictAsync(campaignId, ct);
             }
-            if (entries.Count < PageSize) return added;
+            if (ids.Count < PageSize) return added;
         }
     }
 

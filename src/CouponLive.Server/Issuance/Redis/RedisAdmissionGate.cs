@@ -37,6 +37,10 @@ public sealed partial class RedisAdmissionGate(
 {
     private readonly ConcurrentDictionary<long, CampaignQueue> _queues = new();
 
+    // Outbox entries of this process's batches -> their admissions not yet stored. An entry goes when
+    // the count reaches zero (ReleaseOutboxAsync); the reconciler sweeps entries a dead process left.
+    private readonly ConcurrentDictionary<string, int> _unstored = new();
+
     private RedisKey Key(long campaignId, string part) => $"{options.KeyPrefix}:{{c:{campaignId.ToString(CultureInfo.InvariantCulture)}}}:{part}";
     private RedisKey CampaignsKey => $"{options.KeyPrefix}:campaigns";
 
@@ -102,13 +106,22 @@ public sealed partial class RedisAdmissionGate(
         var now = DateTimeOffset.FromUnixTimeMilliseconds((long)result[0]);
         var nextStartMs = (long)result[1];
         DateTimeOffset? next = nextStartMs < 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(nextStartMs);
+        var outboxId = (string?)result[2];
+        var answers = new Admission[batch.Count];
+        var admitted = 0;
         for (var i = 0; i < batch.Count; i++)
-            batch[i].Done.TrySetResult(ParseAnswer((string)result[i + 2]!, now, next));
+        {
+            answers[i] = ParseAnswer((string)result[i + 3]!, now, next, outboxId);
+            if (answers[i].Outcome == AdmissionOutcome.Admitted) admitted++;
+        }
+        // Counted before anyone is answered, so no commit can be reported stored first.
+        if (admitted > 0) _unstored[outboxId!] = admitted;
+        for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(answers[i]);
     }
 
-    private static Admission ParseAnswer(string answer, DateTimeOffset now, DateTimeOffset? next) => answer[0] switch
+    private static Admission ParseAnswer(string answer, DateTimeOffset now, DateTimeOffset? next, string? outboxId) => answer[0] switch
     {
-        'A' => Holder(AdmissionOutcome.Admitted, answer),
+        'A' => Holder(AdmissionOutcome.Admitted, answer) with { OutboxId = outboxId },
         'H' => Holder(AdmissionOutcome.AlreadyAdmitted, answer),
         'S' => new Admission(AdmissionOutcome.SoldOut),
         'N' => new Admission(AdmissionOutcome.NotOpen, OpensAt: next),
@@ -117,15 +130,16 @@ public sealed partial class RedisAdmissionGate(
         _ => throw new InvalidOperationException($"Unexpected gate answer '{answer}' at {now:O}."),
     };
 
-    /// <summary>Parses "seq:atMs:window[:outboxId]" after the one-letter tag.</summary>
+    /// <summary>Parses "seq:atMs:window" after the one-letter tag.</summary>
     private static Admission Holder(AdmissionOutcome outcome, string answer)
     {
-        var parts = answer[1..].Split(':');
+        var parts = answer.AsSpan(1);
+        var first = parts.IndexOf(':');
+        var second = first + 1 + parts[(first + 1)..].IndexOf(':');
         return new Admission(outcome,
-            long.Parse(parts[0], CultureInfo.InvariantCulture),
-            DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(parts[1], CultureInfo.InvariantCulture)),
-            int.Parse(parts[2], CultureInfo.InvariantCulture),
-            OutboxId: parts.Length > 3 ? parts[3] : null);
+            long.Parse(parts[..first], CultureInfo.InvariantCulture),
+            DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(parts[(first + 1)..second], CultureInfo.InvariantCulture)),
+            int.Parse(parts[(second + 1)..], CultureInfo.InvariantCulture));
     }
 
     public async ValueTask<bool> IsLoadedAsync(long campaignId, CancellationToken ct) =>
@@ -174,10 +188,10 @@ public sealed partial class RedisAdmissionGate(
         return await db.LockTakeAsync(key, token, TimeSpan.FromSeconds(30)) ? new LoadLock(db, key, token) : null;
     }
 
-    public async ValueTask<IReadOnlyList<OutboxEntry>> ReadOutboxAsync(long campaignId, DateTimeOffset admittedBefore, int max, CancellationToken ct)
+    public async ValueTask<IReadOnlyList<OutboxEntry>> ReadOutboxAsync(long campaignId, DateTimeOffset admittedBefore, int maxEntries, CancellationToken ct)
     {
         var maxId = string.Create(CultureInfo.InvariantCulture, $"{admittedBefore.ToUnixTimeMilliseconds()}-18446744073709551615");
-        var flat = (RedisResult[])(await scripts.EvaluateAsync("outbox-read", [Key(campaignId, "outbox")], [maxId, max]))!;
+        var flat = (RedisResult[])(await scripts.EvaluateAsync("outbox-read", [Key(campaignId, "outbox")], [maxId, maxEntries]))!;
         var entries = new List<OutboxEntry>(flat.Length / 3);
         for (var i = 0; i + 2 < flat.Length; i += 3)
         {
@@ -190,7 +204,20 @@ public sealed partial class RedisAdmissionGate(
     public async ValueTask DeleteOutboxAsync(long campaignId, IReadOnlyList<string> entryIds, CancellationToken ct)
     {
         if (entryIds.Count == 0) return;
+        foreach (var id in entryIds) _unstored.TryRemove(id, out _);
         await scripts.EvaluateAsync("outbox-delete", [Key(campaignId, "outbox")], entryIds.Select(e => (RedisValue)e).ToArray());
+    }
+
+    public async ValueTask ReleaseOutboxAsync(long campaignId, IReadOnlyList<string> outboxIds, CancellationToken ct)
+    {
+        List<string>? done = null;
+        foreach (var id in outboxIds)
+        {
+            // Atomic per entry: concurrent groups may release admissions of the same entry.
+            if (_unstored.AddOrUpdate(id, 0, static (_, n) => n - 1) <= 0 && _unstored.TryRemove(new KeyValuePair<string, int>(id, 0)))
+                (done ??= []).Add(id);
+        }
+        if (done is not null) await DeleteOutboxAsync(campaignId, done, ct);
     }
 
     public async ValueTask<IReadOnlyList<long>> KnownCampaignsAsync(CancellationToken ct) =>

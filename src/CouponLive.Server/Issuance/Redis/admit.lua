@@ -1,11 +1,14 @@
 -- Decides a batch of issue requests of one campaign atomically, by Redis's clock.
 -- KEYS: 1 meta (hash: total, issued, seq)  2 holders (hash: user -> "seq:atMs:window")
 --       3 windows (zset: score = startMs, member = "index:endMs:quota", quota -1 = none)
---       4 window counts (hash: index -> issued)  5 outbox (stream: u = user, v = "seq:atMs:window")
+--       4 window counts (hash: index -> issued)  5 outbox (stream)
 -- ARGV: user ids. Same order of checks as InProcessAdmissionGate: holder, stock, window, quota.
--- Returns {-1} when the campaign is not loaded, else {nowMs, nextStartMs or -1, answer per user}
--- where an answer is "A<seq>:<at>:<w>:<outboxId>" admitted, "H<seq>:<at>:<w>" held already,
+-- Returns {-1} when the campaign is not loaded, else {nowMs, nextStartMs or -1, outboxId or '', answer per user}
+-- where an answer is "A<seq>:<at>:<w>" admitted, "H<seq>:<at>:<w>" held already,
 -- "S" sold out, "N" not open, "E" ended, "W" window quota used up.
+-- Redis work is per batch, not per user: one HMGET of the holders, and for the admitted one HSET and
+-- one outbox entry holding all of them ("" = "b" marks the format, then user = "seq:atMs:window" pairs;
+-- a user id is never empty, and entries of the earlier format have the fields u and v).
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
 
 local t = redis.call('TIME')
@@ -29,13 +32,16 @@ if issued < total then
   if #upcoming > 0 then nextStart = tonumber(upcoming[2]) end
 end
 
-local out = {now, nextStart}
-local admitted = 0
+local held = redis.call('HMGET', KEYS[2], unpack(ARGV))
+local admittedNow = {}          -- user -> value, for a user twice in one batch
+local fields = {'', 'b'}        -- HSET / XADD field-value list of this batch's admissions
+local suffix = ':' .. string.format('%d', now) .. ':' .. string.format('%d', window)
+local out = {now, nextStart, ''}
 for i = 1, #ARGV do
   local user = ARGV[i]
-  local held = redis.call('HGET', KEYS[2], user)
-  if held then
-    out[#out + 1] = 'H' .. held
+  local h = held[i] or admittedNow[user]
+  if h then
+    out[#out + 1] = 'H' .. h
   elseif issued >= total then
     out[#out + 1] = 'S'
   elseif window < 0 then
@@ -43,14 +49,17 @@ for i = 1, #ARGV do
   elseif quota >= 0 and wcount >= quota then
     out[#out + 1] = 'W'
   else
-    seq, issued, wcount, admitted = seq + 1, issued + 1, wcount + 1, admitted + 1
-    local v = string.format('%d:%d:%d', seq, now, window)
-    redis.call('HSET', KEYS[2], user, v)
-    local id = redis.call('XADD', KEYS[5], '*', 'u', user, 'v', v)
-    out[#out + 1] = 'A' .. v .. ':' .. id
+    seq, issued, wcount = seq + 1, issued + 1, wcount + 1
+    local v = string.format('%d', seq) .. suffix
+    admittedNow[user] = v
+    fields[#fields + 1] = user
+    fields[#fields + 1] = v
+    out[#out + 1] = 'A' .. v
   end
 end
-if admitted > 0 then
+if #fields > 2 then
+  redis.call('HSET', KEYS[2], unpack(fields, 3))
+  out[3] = redis.call('XADD', KEYS[5], '*', unpack(fields))
   redis.call('HSET', KEYS[1], 'issued', string.format('%d', issued), 'seq', string.format('%d', seq))
   redis.call('HSET', KEYS[4], string.format('%d', window), string.format('%d', wcount))
 end
