@@ -300,6 +300,16 @@ public abstract class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_row_for_a_window_the_campaign_does_not_have_is_rejected_and_the_others_land()
+    {
+        var (store, id) = await CampaignAsync(10);
+        var outcomes = await store.CommitAsync([Coupon(id, 1, "a"), Coupon(id, 2, "b", window: 7), Coupon(id, 3, "c")], Ct);
+        Assert.Equal([CommitStatus.Inserted, CommitStatus.Rejected, CommitStatus.Inserted], Statuses(outcomes));
+        await AssertInvariantsHoldAsync(store, id, 2);
+        await AssertCountsAsync(store, id, 2, 2);
+    }
+
+    [Fact]
     public async Task A_group_that_would_exceed_a_window_quota_commits_what_fits_and_rejects_the_rest()
     {
         var first = new CampaignWindow(T0.AddHours(-1), T0, 2);
