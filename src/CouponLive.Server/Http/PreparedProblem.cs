@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Reflection;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Mvc;
@@ -10,18 +8,13 @@ namespace CouponLive.Http;
 /// <summary>
 /// A ProblemDetails answer whose constant part (type, title, status, detail, code) is encoded once.
 /// The issue endpoint gives the crowd after a sell-out thousands of these a second, so it skips the
-/// ProblemDetails service (a dictionary, a serializer pass and a chunked body per answer). The body
-/// is the one <see cref="Problems.Of"/> gives: the same fields in the same order, with traceId.
+/// ProblemDetails service (a dictionary, a serializer pass and a chunked body per answer; see
+/// <see cref="BufferedJson"/>). The body is the one <see cref="Problems.Of"/> gives: the same fields
+/// in the same order, with traceId.
 /// </summary>
 public sealed class PreparedProblem : IResult, IStatusCodeHttpResult, IContentTypeHttpResult, IEndpointMetadataProvider
 {
     private const string ProblemContentType = "application/problem+json";
-
-    // The encoder of ASP.NET Core's HTTP JSON options, so the text is escaped as the service's other answers are.
-    private static readonly JavaScriptEncoder Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
-
-    [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
-    [ThreadStatic] private static Utf8JsonWriter? t_json;
 
     private readonly Template _template;
     private readonly DateTimeOffset? _opensAt;
@@ -45,25 +38,9 @@ public sealed class PreparedProblem : IResult, IStatusCodeHttpResult, IContentTy
     /// <summary>The same problem with the <c>opensAt</c> extension (the next window), if there is one.</summary>
     public PreparedProblem WithOpensAt(DateTimeOffset? opensAt) => opensAt is null ? this : new PreparedProblem(_template, opensAt);
 
-    public Task ExecuteAsync(HttpContext http)
-    {
-        // Encoded synchronously into this thread's buffer, then copied into the response pipe before any await.
-        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(512);
-        buffer.ResetWrittenCount();
-        var json = t_json ??= new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = Encoder });
-        json.Reset(buffer);
-        _template.Write(json, _opensAt, http.TraceIdentifier);
-        json.Flush();
-
-        var response = http.Response;
-        response.StatusCode = _template.Status;
-        response.ContentType = ProblemContentType;
-        response.ContentLength = buffer.WrittenCount;
-        response.BodyWriter.Write(buffer.WrittenSpan);
-        json.Reset(); // drop the buffer reference until the next answer on this thread
-        var flush = response.BodyWriter.FlushAsync();
-        return flush.IsCompletedSuccessfully ? Task.CompletedTask : flush.AsTask();
-    }
+    public Task ExecuteAsync(HttpContext http) =>
+        BufferedJson.WriteAsync(http, _template.Status, ProblemContentType, (Problem: this, http.TraceIdentifier),
+            static (json, state) => state.Problem._template.Write(json, state.Problem._opensAt, state.TraceIdentifier));
 
     public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder)
     {
@@ -91,10 +68,10 @@ public sealed class PreparedProblem : IResult, IStatusCodeHttpResult, IContentTy
             // The framework's type and title for the status, as TypedResults.Problem fills them in.
             var defaults = TypedResults.Problem(statusCode: status).ProblemDetails;
             Status = status;
-            _type = defaults.Type is null ? null : JsonEncodedText.Encode(defaults.Type, Encoder);
-            _title = defaults.Title is null ? null : JsonEncodedText.Encode(defaults.Title, Encoder);
-            _detail = JsonEncodedText.Encode(detail, Encoder);
-            _code = JsonEncodedText.Encode(code, Encoder);
+            _type = defaults.Type is null ? null : JsonEncodedText.Encode(defaults.Type, BufferedJson.Encoder);
+            _title = defaults.Title is null ? null : JsonEncodedText.Encode(defaults.Title, BufferedJson.Encoder);
+            _detail = JsonEncodedText.Encode(detail, BufferedJson.Encoder);
+            _code = JsonEncodedText.Encode(code, BufferedJson.Encoder);
         }
 
         public int Status { get; }

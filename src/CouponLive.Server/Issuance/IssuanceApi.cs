@@ -45,7 +45,7 @@ public static class IssuanceApi
     private static readonly PreparedProblem WindowSoldOut = new(409, ErrorCodes.WindowSoldOut, "All coupons of the current window are issued.");
     private static readonly PreparedProblem Unavailable = new(503, ErrorCodes.ServiceUnavailable, "Issuing is briefly unavailable; retry shortly.");
 
-    public static async Task<Results<Created<IssueResponse>, Ok<IssueResponse>, ProblemHttpResult, PreparedProblem>> Issue(
+    public static async Task<Results<IssuedAnswer, ProblemHttpResult, PreparedProblem>> Issue(
         string id, ClaimsPrincipal user, HttpContext http, IssuanceService issuance, CouponMetrics metrics, LiveStats live, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
@@ -61,9 +61,9 @@ public static class IssuanceApi
         switch (result.Status)
         {
             case IssueStatus.Issued:
-                return TypedResults.Created((string?)null, ToResponse(result, alreadyIssued: false));
+                return new IssuedAnswer(ToResponse(result, alreadyIssued: false));
             case IssueStatus.AlreadyIssued:
-                return TypedResults.Ok(ToResponse(result, alreadyIssued: true));
+                return new IssuedAnswer(ToResponse(result, alreadyIssued: true));
             case IssueStatus.NotFound:
                 return CampaignsApi.NotFound();
             case IssueStatus.NotOpen:

@@ -1,12 +1,13 @@
 using System.Text;
 using CouponLive.Http;
+using CouponLive.Issuance;
 using CouponLive.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 
 namespace CouponLive.Tests.Api;
 
-/// <summary>The issue path's pre-encoded problems write what the ProblemDetails service writes, byte for byte.</summary>
-public sealed class PreparedProblemTests(EmbeddedServerFixture fixture) : IClassFixture<EmbeddedServerFixture>
+/// <summary>The issue path's own answers write what the framework's results write, byte for byte.</summary>
+public sealed class PreparedAnswerTests(EmbeddedServerFixture fixture) : IClassFixture<EmbeddedServerFixture>
 {
     private async Task<(string Body, HttpResponse Response)> RunAsync(IResult result)
     {
@@ -40,5 +41,23 @@ public sealed class PreparedProblemTests(EmbeddedServerFixture fixture) : IClass
         Assert.Equal(status, response.StatusCode);
         Assert.Equal("application/problem+json", response.ContentType);
         Assert.Equal(Encoding.UTF8.GetByteCount(actual), response.ContentLength);
+    }
+
+    [Theory]
+    [InlineData(false, null)]
+    [InlineData(true, "2026-12-31T23:59:59.999+00:00")]
+    public async Task Issued_answer_equals_created_and_ok_results(bool alreadyIssued, string? validUntil)
+    {
+        var value = new IssueResponse("가나다라마바사아자차", 7, "user <\"é\"> 한글", 12_345, new DateTimeOffset(2026, 11, 22, 9, 30, 0, 123, TimeSpan.Zero),
+            validUntil is null ? null : DateTimeOffset.Parse(validUntil, System.Globalization.CultureInfo.InvariantCulture), alreadyIssued);
+        IResult framework = alreadyIssued ? TypedResults.Ok(value) : TypedResults.Created((string?)null, value);
+        var (expected, expectedResponse) = await RunAsync(framework);
+        var (actual, response) = await RunAsync(new IssuedAnswer(value));
+
+        Assert.Equal(expected, actual);
+        Assert.Equal(alreadyIssued ? 200 : 201, response.StatusCode);
+        Assert.Equal(expectedResponse.ContentType, response.ContentType);
+        Assert.Equal(Encoding.UTF8.GetByteCount(actual), response.ContentLength);
+        Assert.False(response.Headers.ContainsKey("Location"));
     }
 }
