@@ -91,7 +91,9 @@ public sealed class SaleDriver(IReadOnlyList<Uri> servers, long campaignId, stri
                         return;
                 }
             }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            // A killed process can break a connection anywhere, even inside HttpClient's connect
+            // (seen once: a bare SocketException "Transport endpoint is not connected"). A client retries.
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException or System.Net.Sockets.SocketException)
             {
                 Interlocked.Increment(ref _transportErrors);
             }
