@@ -11,12 +11,16 @@
 # Usage: scripts/bench.sh [embedded|production|all]   (default all)
 # Honours COUPONLIVE_REDIS_PORT / COUPONLIVE_POSTGRES_PORT like scripts/services.sh, and
 # BENCH_SECONDS (10), BENCH_SELLOUT (100000), BENCH_CONNECTIONS (64, wrk and half-max),
-# BENCH_SELLOUT_CONNECTIONS (256, the stampede), BENCH_NO_APPEND=1 (print only).
+# BENCH_SELLOUT_CONNECTIONS (256, the stampede), BENCH_NO_APPEND=1 (print only), and BENCH_PERF=1: record
+# `perf record -g` of the server during the sell-out and after-sell-out phases into artifacts/bench/<time>/
+# (JIT frames named; the profiler's cost skews that run's numbers, so nothing is appended).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
 MODES=${1:-all}
+PERF=${BENCH_PERF:-}
+[ -z "$PERF" ] || BENCH_NO_APPEND=1
 SECONDS_PER_PHASE=${BENCH_SECONDS:-10}
 SELLOUT=${BENCH_SELLOUT:-100000}
 CONNS=${BENCH_CONNECTIONS:-64}
@@ -104,6 +108,8 @@ start_server() { # mode port
   local env=(ASPNETCORE_ENVIRONMENT=Production "Storage__DataDirectory=$data" "Auth__SigningKey=$SIGNING_KEY"
              "Codes__Key=$CODE_KEY" "Admin__Password=$ADMIN_PASSWORD" Logging__LogLevel__Default=Warning
              "Logging__LogLevel__Microsoft.Hosting.Lifetime=Warning")
+  # The perf map names JIT frames; W^X double mapping would hide them behind memfd:doublemapper.
+  [ -z "$PERF" ] || env+=(DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0)
   if [ "$mode" = production ]; then
     env+=("ConnectionStrings__Redis=127.0.0.1:$REDIS_PORT" "Redis__KeyPrefix=bench$STAMP"
           "ConnectionStrings__Postgres=Host=127.0.0.1;Port=$PG_PORT;Username=couponlive;Password=couponlive-dev;Database=couponlive_bench;Maximum Pool Size=50")
@@ -117,6 +123,20 @@ start_server() { # mode port
   done
   tail -n 30 "$OUT/$mode-server.log" >&2
   die "the $mode server did not become ready on port $port"
+}
+
+PERF_PID=""
+perf_start() { # phase name
+  [ -n "$PERF" ] || return 0
+  command -v perf >/dev/null || die "BENCH_PERF needs perf (apt-get install linux-perf)"
+  perf record -q -F 999 -g -p "$SERVER_PID" -o "$OUT/$1.perf" >/dev/null 2>&1 &
+  PERF_PID=$!
+}
+perf_stop() {
+  [ -n "$PERF_PID" ] || return 0
+  kill -INT "$PERF_PID" 2>/dev/null || true
+  wait "$PERF_PID" 2>/dev/null || true
+  PERF_PID=""
 }
 
 ROWS=()
@@ -141,8 +161,8 @@ bench_mode() {
   start_server "$mode" "$port"
   log "$mode: server pid $SERVER_PID on $url"
 
-  # Warm-up (not reported): a small sale and its late crowd run every path of the phases below until
-  # the JIT's tiers settle (tiered PGO re-compiles the hot path for ~5 s under load), and open the pools.
+  # Warm-up (not reported): a small sale and its late crowd JIT every path of the phases below
+  # and open the pools.
   "${LOADTOOL[@]}" stampede --url "$url" --quantity 20000 --users 30000 --connections "$SELLOUT_CONNS" --start-in 1 --quiet \
     --out "$OUT/$mode-warmup" >/dev/null
   TOKENS="$OUT/tokens.txt" wrk -t2 -c"$CONNS" -d3s -s scripts/bench/issue.lua "$url/api/v1/campaigns/$(jq -r .campaignId "$OUT/$mode-warmup/report.json")/issue" >/dev/null
@@ -157,10 +177,10 @@ bench_mode() {
   row "$mode" "ceiling: GET /health/live" "$rps" "$p50" "$p99" "1.00" "$(us_per_req "$s0" "$s1" 1 "$n")" "$(us_per_req "$s0" "$s1" 2 "$n")" "$(us_per_req "$s0" "$s1" 3 "$n")" "wrk -c$CONNS; non-2xx $bad"
 
   log "$mode: sell-out ($SELLOUT coupons, $SELLOUT fresh users, $SELLOUT_CONNS connections)"
-  s0=$(snapshot)
+  perf_start "$mode-sellout"; s0=$(snapshot)
   "${LOADTOOL[@]}" stampede --url "$url" --quantity "$SELLOUT" --users "$SELLOUT" --retry-share 0 --connections "$SELLOUT_CONNS" \
     --start-in 2 --max-duration 120 --quiet --out "$OUT/$mode-sellout" "${check[@]}" >"$OUT/$mode-sellout.log" || true
-  s1=$(snapshot)
+  s1=$(snapshot); perf_stop
   local rep="$OUT/$mode-sellout/report.json" campaign soldout passed
   [ -f "$rep" ] || { cat "$OUT/$mode-sellout.log" >&2; die "no sell-out report"; }
   campaign=$(jq -r .campaignId "$rep"); soldout=$(jq -r '.soldOutAfterSeconds // "never"' "$rep"); passed=$(jq -r .passed "$rep")
@@ -172,7 +192,7 @@ bench_mode() {
   eval "SOLDOUT_$mode=$soldout; PASSED_$mode=$passed; REDIS_SELLOUT_$mode=$(us_per_req "$s0" "$s1" 2 "$n")"
 
   log "$mode: after sell-out (POST issue, rotating $TOKENS_N tokens, ${SECONDS_PER_PHASE}s)"
-  s0=$(snapshot); w=$(wrk_run "$url/api/v1/campaigns/$campaign/issue" scripts/bench/issue.lua); s1=$(snapshot)
+  perf_start "$mode-after"; s0=$(snapshot); w=$(wrk_run "$url/api/v1/campaigns/$campaign/issue" scripts/bench/issue.lua); s1=$(snapshot); perf_stop
   read -r n rps p50 p99 bad <<<"$w"
   local after=$rps after_cpu
   after_cpu=$(us_per_req "$s0" "$s1" 1 "$n")

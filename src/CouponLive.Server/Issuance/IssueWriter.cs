@@ -22,7 +22,8 @@ public sealed partial class IssueWriter(ICouponStore store, IAdmissionGate gate,
 
     /// <summary>
     /// Commits the coupon (idempotently per campaign and user) and returns the stored outcome. Once
-    /// committed, the admission's outbox entry (if any) is trimmed, so the reconciler has nothing to redo.
+    /// committed, the admission is released from its outbox entry (if any; the entry goes when all its
+    /// admissions are released), so the reconciler has nothing to redo.
     /// </summary>
     public Task<CommitOutcome> CommitAsync(IssuedCoupon coupon, string? outboxId = null)
     {
@@ -57,13 +58,13 @@ public sealed partial class IssueWriter(ICouponStore store, IAdmissionGate gate,
                 if (outcomes is null) p.Done.TrySetException(new StoreUnavailableException("The store did not commit before shutdown."));
                 else p.Done.TrySetResult(outcomes[i]);
             }
-            // Not awaited: the next group's commit must not wait for Redis; trimming is best effort.
-            if (outcomes is not null) _ = TrimOutboxAsync(group.ToList(), outcomes);
+            // Not awaited: the next group's commit must not wait for Redis; releasing is best effort.
+            if (outcomes is not null) _ = ReleaseOutboxAsync(group.ToList(), outcomes);
         }
     }
 
     /// <summary>Releases the outbox records of admissions now stored. Best effort: the reconciler sweeps what is left.</summary>
-    private async Task TrimOutboxAsync(List<PendingCommit> group, IReadOnlyList<CommitOutcome> outcomes)
+    private async Task ReleaseOutboxAsync(List<PendingCommit> group, IReadOnlyList<CommitOutcome> outcomes)
     {
         Dictionary<long, List<string>>? byCampaign = null;
         for (var i = 0; i < group.Count; i++)
@@ -84,7 +85,7 @@ public sealed partial class IssueWriter(ICouponStore store, IAdmissionGate gate,
             }
             catch (Exception ex)
             {
-                LogTrimFailed(campaignId, ids.Count, ex.Message);
+                LogReleaseFailed(campaignId, ids.Count, ex.Message);
             }
         }
     }
@@ -119,8 +120,8 @@ public sealed partial class IssueWriter(ICouponStore store, IAdmissionGate gate,
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Trimming {Count} outbox entries of campaign {CampaignId} failed ({Reason}); the reconciler will")]
-    private partial void LogTrimFailed(long campaignId, int count, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Releasing {Count} stored admissions from the outbox of campaign {CampaignId} failed ({Reason}); the reconciler will")]
+    private partial void LogReleaseFailed(long campaignId, int count, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Committing a group of {Count} issues failed (attempt {Attempt}); retrying")]
     private partial void LogCommitFailed(Exception ex, int count, int attempt);

@@ -121,8 +121,8 @@ public sealed partial class RedisAdmissionGate(
 
     private static Admission ParseAnswer(string answer, DateTimeOffset now, DateTimeOffset? next, string? outboxId) => answer[0] switch
     {
-        'A' => Holder(AdmissionOutcome.Admitted, answer) with { OutboxId = outboxId },
-        'H' => Holder(AdmissionOutcome.AlreadyAdmitted, answer),
+        'A' => Holder(AdmissionOutcome.Admitted, answer.AsSpan(1)) with { OutboxId = outboxId },
+        'H' => Holder(AdmissionOutcome.AlreadyAdmitted, answer.AsSpan(1)),
         'S' => new Admission(AdmissionOutcome.SoldOut),
         'N' => new Admission(AdmissionOutcome.NotOpen, OpensAt: next),
         'E' => new Admission(AdmissionOutcome.Ended),
@@ -130,10 +130,9 @@ public sealed partial class RedisAdmissionGate(
         _ => throw new InvalidOperationException($"Unexpected gate answer '{answer}' at {now:O}."),
     };
 
-    /// <summary>Parses "seq:atMs:window" after the one-letter tag.</summary>
-    private static Admission Holder(AdmissionOutcome outcome, string answer)
+    /// <summary>Parses a holder value, "seq:atMs:window" (as in the holders hash and the outbox).</summary>
+    private static Admission Holder(AdmissionOutcome outcome, ReadOnlySpan<char> parts)
     {
-        var parts = answer.AsSpan(1);
         var first = parts.IndexOf(':');
         var second = first + 1 + parts[(first + 1)..].IndexOf(':');
         return new Admission(outcome,
@@ -195,7 +194,7 @@ public sealed partial class RedisAdmissionGate(
         var entries = new List<OutboxEntry>(flat.Length / 3);
         for (var i = 0; i + 2 < flat.Length; i += 3)
         {
-            var admission = Holder(AdmissionOutcome.Admitted, "A" + (string)flat[i + 2]!);
+            var admission = Holder(AdmissionOutcome.Admitted, (string)flat[i + 2]!);
             entries.Add(new OutboxEntry((string)flat[i]!, campaignId, (string)flat[i + 1]!, admission.Sequence, admission.At, admission.WindowIndex));
         }
         return entries;
