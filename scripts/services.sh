@@ -3,7 +3,8 @@
 # Everything lives under $ROOT/.data (override: COUPONLIVE_SERVICES_DIR); the system's default
 # PostgreSQL cluster and Redis are never touched.
 #
-# Usage: scripts/services.sh start|stop|status|env|reset-db|stop-postgres|start-postgres|restart-redis
+# Usage: scripts/services.sh start|postgres|stop|status|env|reset-db|stop-postgres|start-postgres|restart-redis
+# (postgres: install and start PostgreSQL only, for scripts/cluster.sh, which brings its own Redis)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -296,6 +297,7 @@ need_pgbin() { PGBIN=$(pg_bindir) || die "PostgreSQL is not installed (run: $0 s
 main() {
   case "${1:-}" in
     start)          ensure_installed; start_redis; start_postgres; print_env; print_hint ;;
+    postgres)       ensure_installed; start_postgres ;;
     env)            print_env ;;
     status)         need_pgbin; status ;;
     stop)           need_pgbin; stop_redis; stop_postgres fast ;;
@@ -303,7 +305,7 @@ main() {
     start-postgres) need_pgbin; start_postgres ;;
     restart-redis)  stop_redis; start_redis ;;
     reset-db)       need_pgbin; reset_db ;;
-    *) echo "usage: $0 start|stop|status|env|reset-db|stop-postgres|start-postgres|restart-redis" >&2; exit 2 ;;
+    *) echo "usage: $0 start|postgres|stop|status|env|reset-db|stop-postgres|start-postgres|restart-redis" >&2; exit 2 ;;
   esac
 }
 

@@ -6,9 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Tools from Debian the tests use: promtool (package prometheus) parses /metrics; chromium runs the
-# dashboard's browser test (no browser download), with a Korean font so its screenshots are readable.
+# dashboard's browser test (no browser download), with a Korean font so its screenshots are readable;
+# nginx balances the load-balancer drill. (redis-server, which also runs the Cluster and Sentinel
+# topologies, and postgresql come with scripts/services.sh below.)
 missing=()
 command -v promtool >/dev/null || missing+=(prometheus)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v chromium >/dev/null || missing+=(chromium)
 [ -d /usr/share/fonts/truetype/nanum ] || missing+=(fonts-nanum)
 if [ ${#missing[@]} -gt 0 ]; then

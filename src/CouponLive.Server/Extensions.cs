@@ -107,14 +107,13 @@ public static partial class Extensions
         if (settings.IsProduction)
         {
             services.AddSingleton<ICouponStore>(new PostgresCouponStore(settings.PostgresConnection!));
-            var redisOptions = StackExchange.Redis.ConfigurationOptions.Parse(settings.RedisConnection!);
-            redisOptions.AbortOnConnectFail = false; // start even while Redis is briefly away; requests answer 503
-            services.AddSingleton<StackExchange.Redis.IConnectionMultiplexer>(_ => StackExchange.Redis.ConnectionMultiplexer.Connect(redisOptions));
+            services.AddSingleton<StackExchange.Redis.IConnectionMultiplexer>(_ => RedisConnection.Connect(settings.RedisConnection!));
             services.AddSingleton(config.GetSection("Redis").Get<RedisGateOptions>() ?? new RedisGateOptions());
+            services.AddSingleton<RedisKeys>();
             services.AddSingleton<RedisScripts>();
             services.AddSingleton<RedisAdmissionGate>();
             services.AddSingleton<IAdmissionGate>(sp => sp.GetRequiredService<RedisAdmissionGate>());
-            services.AddHostedService<RedisMonitor>();
+            services.AddHostedService<RedisFailoverWatch>();
             services.AddSingleton<ILiveStatsStore, RedisLiveStatsStore>();
             health.AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);
         }

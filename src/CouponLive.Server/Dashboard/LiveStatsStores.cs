@@ -47,12 +47,11 @@ public sealed class InMemoryLiveStatsStore(TimeProvider time) : ILiveStatsStore
 }
 
 /// <summary>One hash per campaign and second (fields o0.. outcomes, l0.. latency buckets), kept 15 minutes.</summary>
-public sealed class RedisLiveStatsStore(IConnectionMultiplexer redis, RedisGateOptions options) : ILiveStatsStore
+public sealed class RedisLiveStatsStore(IConnectionMultiplexer redis, RedisKeys keys) : ILiveStatsStore
 {
     private static readonly TimeSpan Keep = TimeSpan.FromMinutes(15);
 
-    private RedisKey Key(long campaignId, long second) =>
-        string.Create(CultureInfo.InvariantCulture, $"{options.KeyPrefix}:{{c:{campaignId}}}:live:{second}");
+    private RedisKey Key(long campaignId, long second) => keys.LiveSecond(campaignId, second);
 
     public async Task PublishAsync(IReadOnlyList<(long Campaign, long Second, SecondCounts Counts)> seconds)
     {

@@ -21,6 +21,7 @@ public sealed class CouponMetrics
         WriterBatchSize = meter.CreateHistogram<int>("couponlive.writer.batch.size", "{coupon}", "Coupons committed by one group commit");
         WriterCommitDuration = meter.CreateHistogram<double>("couponlive.writer.commit.duration", "s", "Duration of one group commit");
         ReconcilerActions = meter.CreateCounter<long>("couponlive.reconciler.actions", "{entry}", "Outbox entries handled by the reconciler, by action");
+        GateEvictions = meter.CreateCounter<long>("couponlive.gate.evictions", "{campaign}", "Campaign gate states dropped to be rebuilt from the store, by reason");
         Errors = meter.CreateCounter<long>("couponlive.errors", "{error}", "Failed calls to Redis or the store, by component");
     }
 
@@ -32,6 +33,7 @@ public sealed class CouponMetrics
     public Histogram<int> WriterBatchSize { get; }
     public Histogram<double> WriterCommitDuration { get; }
     public Counter<long> ReconcilerActions { get; }
+    public Counter<long> GateEvictions { get; }
     public Counter<long> Errors { get; }
 
     public static KeyValuePair<string, object?> Tag(string name, string value) => new(name, value);

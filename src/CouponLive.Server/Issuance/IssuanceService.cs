@@ -85,10 +85,12 @@ public sealed partial class IssuanceService(
             case CommitStatus.Existing:
                 // The store knew a holder the gate did not: the store wins, and the gate is rebuilt.
                 LogGateDisagreed(campaign.Id, "holder unknown to the gate");
+                metrics.GateEvictions.Add(1, CouponMetrics.Tag("reason", "store_disagreed"));
                 await gate.EvictAsync(campaign.Id, CancellationToken.None);
                 return new IssueResult(IssueStatus.AlreadyIssued, campaign, outcome.Coupon);
             default:
                 LogGateDisagreed(campaign.Id, "the store rejected an admitted issue");
+                metrics.GateEvictions.Add(1, CouponMetrics.Tag("reason", "store_disagreed"));
                 await gate.EvictAsync(campaign.Id, CancellationToken.None);
                 return new IssueResult(IssueStatus.Unavailable, campaign);
         }

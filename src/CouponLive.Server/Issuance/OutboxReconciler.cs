@@ -58,6 +58,7 @@ public sealed partial class OutboxReconciler(
             {
                 // The store refused admissions the gate made: the gate's counts are off, rebuild them.
                 LogDisagreement(campaignId, disagreements);
+                metrics.GateEvictions.Add(1, CouponMetrics.Tag("reason", "store_disagreed"));
                 await gate.EvictAsync(campaignId, ct);
             }
             if (ids.Count < PageSize) return added;

@@ -61,6 +61,9 @@ public interface ICouponStore
     /// <summary>Campaign ids, newest first.</summary>
     Task<IReadOnlyList<long>> ListCampaignIdsAsync(int limit, CancellationToken ct);
 
+    /// <summary>Ids of the campaigns with a window ending after <paramref name="endsAfter"/>.</summary>
+    Task<IReadOnlyList<long>> ListActiveCampaignIdsAsync(DateTimeOffset endsAfter, CancellationToken ct);
+
     Task<IReadOnlyList<IssuedCoupon>> ListUserCouponsAsync(string userId, CancellationToken ct);
     Task<IssuedCoupon?> FindCouponAsync(long campaignId, long sequence, CancellationToken ct);
 

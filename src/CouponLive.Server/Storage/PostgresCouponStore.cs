@@ -177,6 +177,12 @@ public sealed class PostgresCouponStore(string connectionString) : ICouponStore,
         return (await conn.QueryAsync<long>(Cmd("SELECT campaign_id FROM campaigns ORDER BY campaign_id DESC LIMIT @limit", new { limit }, ct))).ToList();
     }
 
+    public async Task<IReadOnlyList<long>> ListActiveCampaignIdsAsync(DateTimeOffset endsAfter, CancellationToken ct)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<long>(Cmd("SELECT DISTINCT campaign_id FROM campaign_windows WHERE ends_at > @endsAfter", new { endsAfter = ToDb(endsAfter) }, ct))).ToList();
+    }
+
     public async Task<IReadOnlyList<IssuedCoupon>> ListUserCouponsAsync(string userId, CancellationToken ct) =>
         await QueryCouponsAsync(
             $"SELECT {CouponColumns} FROM coupons WHERE user_id = @userId ORDER BY issued_at, campaign_id",

@@ -171,6 +171,13 @@ public sealed class SqliteCouponStore(string databasePath) : ICouponStore
         return (await conn.QueryAsync<long>("SELECT campaign_id FROM campaigns ORDER BY campaign_id DESC LIMIT @limit", new { limit })).ToList();
     }
 
+    public async Task<IReadOnlyList<long>> ListActiveCampaignIdsAsync(DateTimeOffset endsAfter, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        return (await conn.QueryAsync<long>("SELECT DISTINCT campaign_id FROM campaign_windows WHERE ends_at > @endsAfter",
+            new { endsAfter = endsAfter.ToUnixTimeMilliseconds() })).ToList();
+    }
+
     public async Task<IReadOnlyList<IssuedCoupon>> ListUserCouponsAsync(string userId, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);

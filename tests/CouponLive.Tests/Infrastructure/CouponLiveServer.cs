@@ -70,7 +70,7 @@ public sealed class CouponLiveServer : IAsyncDisposable
             if (state.Postgres is not null)
             {
                 web.UseSetting("ConnectionStrings:Postgres", state.Postgres);
-                web.UseSetting("ConnectionStrings:Redis", TestServices.Redis);
+                web.UseSetting("ConnectionStrings:Redis", state.RedisConnection);
                 web.UseSetting("Redis:KeyPrefix", state.RedisPrefix);
             }
             foreach (var (k, v) in settings ?? []) web.UseSetting(k, v);
@@ -139,8 +139,14 @@ public sealed class CouponLiveServer : IAsyncDisposable
     }
 }
 
-/// <summary>The state a server runs on; pass it to another Start to restart over the same state.</summary>
-public sealed record ServerState(string DataDirectory, string? Postgres, string? RedisPrefix);
+/// <summary>
+/// The state a server runs on; pass it to another Start to restart over the same state. Production mode
+/// uses the shared test Redis unless <paramref name="Redis"/> names another (a Cluster or Sentinel topology).
+/// </summary>
+public sealed record ServerState(string DataDirectory, string? Postgres, string? RedisPrefix, string? Redis = null)
+{
+    public string RedisConnection => Redis ?? TestServices.Redis;
+}
 
 public static class HttpAssertions
 {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
@@ -7,17 +8,22 @@ namespace CouponLive.Tests.Infrastructure;
 
 /// <summary>
 /// A bounded crowd: each user clicks a number of times, retrying a click on another server when it
-/// gets no answer or a 503, until a definitive answer (201, 200, 409) or the attempt/time budget ends.
-/// Every success answer is recorded so tests can check that each one has its row (I5).
+/// gets no answer, a 503 or a load balancer's 502/504, until a definitive answer (201, 200, 409) or the
+/// attempt/time budget ends. Every success answer is recorded so tests can check that each one has its
+/// row (I5), with when its request was sent, so a drill can tell how soon service came back after a fault.
 /// </summary>
 public sealed class SaleDriver(IReadOnlyList<Uri> servers, long campaignId, string userPrefix)
 {
     private readonly ConcurrentDictionary<string, ConcurrentBag<string>> _codesByUser = new();
-    private int _successes, _soldOut, _unavailable, _transportErrors, _other, _missingRetryAfter;
+    private readonly ConcurrentQueue<string> _otherAnswers = new();
+    private readonly ConcurrentQueue<(long Sent, long Answered)> _successTimes = new();
+    private int _successes, _soldOut, _unavailable, _badGateway, _transportErrors, _other, _missingRetryAfter;
 
     public int Successes => Volatile.Read(ref _successes);
     public int SoldOut => Volatile.Read(ref _soldOut);
     public int Unavailable => Volatile.Read(ref _unavailable);
+    /// <summary>502 and 504 answers: a load balancer found no live process in time (retried).</summary>
+    public int BadGateway => Volatile.Read(ref _badGateway);
     public int TransportErrors => Volatile.Read(ref _transportErrors);
     public int Other => Volatile.Read(ref _other);
     /// <summary>503 answers without a Retry-After header (there should be none).</summary>
@@ -28,7 +34,11 @@ public sealed class SaleDriver(IReadOnlyList<Uri> servers, long campaignId, stri
 
     public string UserId(int index) => $"{userPrefix}-{index}";
 
-    public async Task RunAsync(int users, int clicks, int concurrency, TimeSpan budget, int maxAttemptsPerClick = 60)
+    /// <summary>
+    /// Runs the crowd: <paramref name="concurrency"/> clicks at a time; with <paramref name="pause"/>, each
+    /// click holds its place that much longer, which caps the rate at concurrency / pause (a longer sale).
+    /// </summary>
+    public async Task RunAsync(int users, int clicks, int concurrency, TimeSpan budget, int maxAttemptsPerClick = 60, TimeSpan pause = default)
     {
         var deadline = DateTime.UtcNow + budget;
         using var limiter = new SemaphoreSlim(concurrency);
@@ -48,6 +58,7 @@ public sealed class SaleDriver(IReadOnlyList<Uri> servers, long campaignId, stri
                     try
                     {
                         await ClickAsync(clients, u, click, token, deadline, maxAttemptsPerClick);
+                        if (pause > TimeSpan.Zero) await Task.Delay(pause);
                     }
                     finally
                     {
@@ -67,6 +78,7 @@ public sealed class SaleDriver(IReadOnlyList<Uri> servers, long campaignId, stri
         for (var attempt = 0; attempt < maxAttempts && DateTime.UtcNow < deadline; attempt++)
         {
             var client = clients[(user + click + attempt) % clients.Length];
+            var sent = Stopwatch.GetTimestamp();
             try
             {
                 using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/campaigns/{campaignId}/issue");
@@ -78,6 +90,7 @@ public sealed class SaleDriver(IReadOnlyList<Uri> servers, long campaignId, stri
                         var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
                         _codesByUser.GetOrAdd(UserId(user), _ => []).Add(body["code"]!.GetValue<string>());
                         Interlocked.Increment(ref _successes);
+                        _successTimes.Enqueue((sent, Stopwatch.GetTimestamp()));
                         return;
                     case HttpStatusCode.Conflict:
                         Interlocked.Increment(ref _soldOut);
@@ -86,8 +99,12 @@ public sealed class SaleDriver(IReadOnlyList<Uri> servers, long campaignId, stri
                         Interlocked.Increment(ref _unavailable);
                         if (response.Headers.RetryAfter is null) Interlocked.Increment(ref _missingRetryAfter);
                         break;
+                    case HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout:
+                        Interlocked.Increment(ref _badGateway);
+                        break;
                     default:
                         Interlocked.Increment(ref _other);
+                        if (_otherAnswers.Count < 5) _otherAnswers.Enqueue($"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
                         return;
                 }
             }
@@ -101,6 +118,14 @@ public sealed class SaleDriver(IReadOnlyList<Uri> servers, long campaignId, stri
         }
     }
 
+    /// <summary>From <paramref name="fault"/> (a Stopwatch timestamp) to the first success answer of a request sent after it.</summary>
+    public TimeSpan? FirstSuccessAfter(long fault)
+    {
+        var first = _successTimes.Where(t => t.Sent >= fault).Select(t => t.Answered).DefaultIfEmpty(long.MaxValue).Min();
+        return first == long.MaxValue ? null : Stopwatch.GetElapsedTime(fault, first);
+    }
+
     public override string ToString() =>
-        $"{Successes} successes, {SoldOut} sold out, {Unavailable} × 503, {TransportErrors} transport errors, {Other} other";
+        $"{Successes} successes, {SoldOut} sold out, {Unavailable} × 503, {BadGateway} × 502/504, {TransportErrors} transport errors, {Other} other" +
+        (_otherAnswers.IsEmpty ? "" : $" (first: {string.Join(" | ", _otherAnswers)})");
 }

@@ -56,7 +56,7 @@ public sealed class ServerProcess : IAsyncDisposable
         if (state.Postgres is not null)
         {
             env["ConnectionStrings__Postgres"] = state.Postgres;
-            env["ConnectionStrings__Redis"] = TestServices.Redis;
+            env["ConnectionStrings__Redis"] = state.RedisConnection;
             env["Redis__KeyPrefix"] = state.RedisPrefix!;
         }
         foreach (var (k, v) in settings ?? []) env[k] = v;

@@ -7,21 +7,6 @@ using StackExchange.Redis;
 
 namespace CouponLive.Issuance.Redis;
 
-public sealed class RedisGateOptions
-{
-    /// <summary>Prefix of every key, so several deployments (or test runs) can share one Redis.</summary>
-    public string KeyPrefix { get; set; } = "cl";
-
-    /// <summary>Most users decided by one script call; concurrent requests for a campaign are coalesced up to this.</summary>
-    public int MaxBatch { get; set; } = 256;
-
-    /// <summary>
-    /// Sequence numbers skipped when a campaign is rebuilt after sales began: admissions still in flight from
-    /// before the rebuild keep their numbers, so a number never names two coupons.
-    /// </summary>
-    public long SequenceGapOnRebuild { get; set; } = 1 << 16;
-}
-
 /// <summary>
 /// Production-mode gate: all state of a campaign lives in Redis under the hash tag {c:id} and is changed
 /// only by admit.lua, one atomic call per batch of users, with Redis's clock (I4). Requests for the same
@@ -31,8 +16,11 @@ public sealed class RedisGateOptions
 public sealed partial class RedisAdmissionGate(
     IConnectionMultiplexer redis,
     RedisScripts scripts,
+    RedisKeys keys,
     RedisGateOptions options,
+    ICouponStore store,
     CouponMetrics metrics,
+    TimeProvider time,
     ILogger<RedisAdmissionGate> logger) : IAdmissionGate
 {
     private readonly ConcurrentDictionary<long, CampaignQueue> _queues = new();
@@ -41,8 +29,6 @@ public sealed partial class RedisAdmissionGate(
     // the count reaches zero (ReleaseOutboxAsync); the reconciler sweeps entries a dead process left.
     private readonly ConcurrentDictionary<string, int> _unstored = new();
 
-    private RedisKey Key(long campaignId, string part) => $"{options.KeyPrefix}:{{c:{campaignId.ToString(CultureInfo.InvariantCulture)}}}:{part}";
-    private RedisKey CampaignsKey => $"{options.KeyPrefix}:campaigns";
 
     public ValueTask<Admission> AdmitAsync(StoredCampaign campaign, string userId, CancellationToken ct)
     {
@@ -92,9 +78,7 @@ public sealed partial class RedisAdmissionGate(
         var users = new RedisValue[batch.Count];
         for (var i = 0; i < batch.Count; i++) users[i] = batch[i].UserId;
         var started = Stopwatch.GetTimestamp();
-        var result = (RedisResult[])(await scripts.EvaluateAsync("admit",
-            [Key(campaignId, "meta"), Key(campaignId, "holders"), Key(campaignId, "windows"), Key(campaignId, "wcount"), Key(campaignId, "outbox")],
-            users))!;
+        var result = (RedisResult[])(await scripts.EvaluateAsync(RedisScripts.Admit, keys.Gate(campaignId), users))!;
 
         metrics.GateCallDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
         metrics.GateBatchSize.Record(batch.Count); // count = script calls, sum = requests decided: their ratio is the coalescing
@@ -142,69 +126,97 @@ public sealed partial class RedisAdmissionGate(
     }
 
     public async ValueTask<bool> IsLoadedAsync(long campaignId, CancellationToken ct) =>
-        await redis.GetDatabase().KeyExistsAsync(Key(campaignId, "meta"));
+        await redis.GetDatabase().KeyExistsAsync(keys.Campaign(campaignId, "meta"), CommandFlags.DemandMaster);
 
     public async ValueTask LoadAsync(StoredCampaign campaign, GateSnapshot snapshot, CancellationToken ct)
     {
-        var db = redis.GetDatabase();
         var id = campaign.Id;
-        // Meta goes first out and last in: until it exists again every script call answers "not loaded".
-        await db.KeyDeleteAsync([Key(id, "meta"), Key(id, "holders"), Key(id, "windows"), Key(id, "wcount"), Key(id, "outbox")]);
+        var gateKeys = keys.Gate(id);
+        // Meta goes first out and last in (load-meta.lua): until it exists every script call answers "not loaded".
+        await scripts.RetryTryAgainAsync(db => db.KeyDeleteAsync(gateKeys, CommandFlags.DemandMaster));
 
         var windows = campaign.Windows.Select((w, i) => new SortedSetEntry(
             string.Create(CultureInfo.InvariantCulture, $"{i}:{w.EndsAt.ToUnixTimeMilliseconds()}:{w.Quota ?? -1}"),
             w.StartsAt.ToUnixTimeMilliseconds())).ToArray();
-        await db.SortedSetAddAsync(Key(id, "windows"), windows);
+        var db = redis.GetDatabase();
+        await db.SortedSetAddAsync(keys.Campaign(id, "windows"), windows, CommandFlags.DemandMaster);
 
         var perWindow = new int[campaign.Windows.Count];
         foreach (var c in snapshot.Coupons) perWindow[c.WindowIndex]++;
-        await db.HashSetAsync(Key(id, "wcount"), perWindow.Select((n, i) => new HashEntry(i, n)).ToArray());
+        await db.HashSetAsync(keys.Campaign(id, "wcount"), perWindow.Select((n, i) => new HashEntry(i, n)).ToArray(), CommandFlags.DemandMaster);
 
         foreach (var chunk in snapshot.Coupons.Chunk(1_000))
         {
-            await db.HashSetAsync(Key(id, "holders"), chunk.Select(c => new HashEntry(c.UserId,
-                string.Create(CultureInfo.InvariantCulture, $"{c.Sequence}:{c.IssuedAt.ToUnixTimeMilliseconds()}:{c.WindowIndex}"))).ToArray());
+            await db.HashSetAsync(keys.Campaign(id, "holders"), chunk.Select(c => new HashEntry(c.UserId,
+                string.Create(CultureInfo.InvariantCulture, $"{c.Sequence}:{c.IssuedAt.ToUnixTimeMilliseconds()}:{c.WindowIndex}"))).ToArray(), CommandFlags.DemandMaster);
         }
 
         var sequence = snapshot.Coupons.Count == 0 ? snapshot.MaxSequence : snapshot.MaxSequence + options.SequenceGapOnRebuild;
-        await db.HashSetAsync(Key(id, "meta"),
-        [
-            new HashEntry("total", campaign.TotalQuantity),
-            new HashEntry("issued", snapshot.Coupons.Count),
-            new HashEntry("seq", sequence),
-        ]);
-        await db.SetAddAsync(CampaignsKey, id);
+        var lastEnd = campaign.Windows.Max(w => w.EndsAt);
+        var now = time.GetUtcNow();
+        var expireAt = (lastEnd > now ? lastEnd : now) + options.KeyTtlAfterEnd;
+        var node = await scripts.EvaluateAsync(RedisScripts.LoadMeta, gateKeys,
+            [campaign.TotalQuantity, snapshot.Coupons.Count, sequence, expireAt.ToUnixTimeMilliseconds()]);
+        LogLoaded(id, snapshot.Coupons.Count, (string?)node);
     }
 
     public async ValueTask EvictAsync(long campaignId, CancellationToken ct) =>
-        await redis.GetDatabase().KeyDeleteAsync(Key(campaignId, "meta"));
+        await redis.GetDatabase().KeyDeleteAsync(keys.Campaign(campaignId, "meta"), CommandFlags.DemandMaster);
+
+    /// <summary>
+    /// Evicts the campaign's state if the node holding it is not the node that loaded it (check-owner.lua).
+    /// The loader's and the current node's identities when it did, else null.
+    /// </summary>
+    public async ValueTask<string?> EvictIfOwnerChangedAsync(long campaignId)
+    {
+        var answer = (string?)await scripts.EvaluateAsync(RedisScripts.CheckOwner, [keys.Campaign(campaignId, "meta")]);
+        return answer is not null && answer.StartsWith("evicted:", StringComparison.Ordinal) ? answer["evicted:".Length..] : null;
+    }
 
     public async ValueTask<IAsyncDisposable?> TryLockForLoadAsync(long campaignId, CancellationToken ct)
     {
-        var key = Key(campaignId, "loadlock");
+        var key = keys.Campaign(campaignId, "loadlock");
         var token = Guid.NewGuid().ToString("N");
         var db = redis.GetDatabase();
-        return await db.LockTakeAsync(key, token, TimeSpan.FromSeconds(30)) ? new LoadLock(db, key, token) : null;
+        return await db.LockTakeAsync(key, token, TimeSpan.FromSeconds(30), CommandFlags.DemandMaster) ? new LoadLock(db, key, token) : null;
     }
 
     public async ValueTask<IReadOnlyList<OutboxEntry>> ReadOutboxAsync(long campaignId, DateTimeOffset admittedBefore, int maxEntries, CancellationToken ct)
     {
         var maxId = string.Create(CultureInfo.InvariantCulture, $"{admittedBefore.ToUnixTimeMilliseconds()}-18446744073709551615");
-        var flat = (RedisResult[])(await scripts.EvaluateAsync("outbox-read", [Key(campaignId, "outbox")], [maxId, maxEntries]))!;
-        var entries = new List<OutboxEntry>(flat.Length / 3);
-        for (var i = 0; i + 2 < flat.Length; i += 3)
+        var stream = await redis.GetDatabase().StreamRangeAsync(keys.Campaign(campaignId, "outbox"), "-", maxId, maxEntries, Order.Ascending, CommandFlags.DemandMaster);
+        var entries = new List<OutboxEntry>(stream.Length);
+        foreach (var e in stream)
         {
-            var admission = Holder(AdmissionOutcome.Admitted, (string)flat[i + 2]!);
-            entries.Add(new OutboxEntry((string)flat[i]!, campaignId, (string)flat[i + 1]!, admission.Sequence, admission.At, admission.WindowIndex));
+            var id = (string)e.Id!;
+            var fields = e.Values;
+            if (fields.Length > 0 && fields[0].Name == "")
+            {
+                // One batch's admissions: "" = "b", then user = "seq:atMs:window" pairs (admit.lua).
+                for (var i = 1; i < fields.Length; i++) entries.Add(ToEntry(id, campaignId, fields[i].Name!, fields[i].Value!));
+            }
+            else
+            {
+                // One admission as the fields u and v, as written by earlier versions.
+                var user = fields.FirstOrDefault(f => f.Name == "u").Value;
+                var value = fields.FirstOrDefault(f => f.Name == "v").Value;
+                if (!user.IsNullOrEmpty && !value.IsNullOrEmpty) entries.Add(ToEntry(id, campaignId, user!, value!));
+            }
         }
         return entries;
+    }
+
+    private static OutboxEntry ToEntry(string entryId, long campaignId, string user, string value)
+    {
+        var admission = Holder(AdmissionOutcome.Admitted, value);
+        return new OutboxEntry(entryId, campaignId, user, admission.Sequence, admission.At, admission.WindowIndex);
     }
 
     public async ValueTask DeleteOutboxAsync(long campaignId, IReadOnlyList<string> entryIds, CancellationToken ct)
     {
         if (entryIds.Count == 0) return;
         foreach (var id in entryIds) _unstored.TryRemove(id, out _);
-        await scripts.EvaluateAsync("outbox-delete", [Key(campaignId, "outbox")], entryIds.Select(e => (RedisValue)e).ToArray());
+        await redis.GetDatabase().StreamDeleteAsync(keys.Campaign(campaignId, "outbox"), entryIds.Select(e => (RedisValue)e).ToArray(), CommandFlags.DemandMaster);
     }
 
     public async ValueTask ReleaseOutboxAsync(long campaignId, IReadOnlyList<string> outboxIds, CancellationToken ct)
@@ -219,8 +231,15 @@ public sealed partial class RedisAdmissionGate(
         if (done is not null) await DeleteOutboxAsync(campaignId, done, ct);
     }
 
+    /// <summary>
+    /// Campaigns whose gate state may exist: those with a window that ended less than the key lifetime ago,
+    /// from the store (a shared Redis set could lose its last additions in a failover).
+    /// </summary>
     public async ValueTask<IReadOnlyList<long>> KnownCampaignsAsync(CancellationToken ct) =>
-        (await redis.GetDatabase().SetMembersAsync(CampaignsKey)).Select(v => (long)v).ToList();
+        await store.ListActiveCampaignIdsAsync(time.GetUtcNow() - options.KeyTtlAfterEnd, ct);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Gate state of campaign {CampaignId} written with {Issued} holders on Redis node {Node}")]
+    private partial void LogLoaded(long campaignId, int issued, string? node);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Admission gate call for campaign {CampaignId} failed ({Count} requests answered 503)")]
     private partial void LogGateFailed(Exception ex, long campaignId, int count);

@@ -1,48 +1,47 @@
-using System.Collections.Concurrent;
 using System.Reflection;
 using StackExchange.Redis;
 
 namespace CouponLive.Issuance.Redis;
 
 /// <summary>
-/// Lua scripts shipped as embedded resources, loaded once per server and called by SHA (EVALSHA).
-/// A server that forgot them (restart, SCRIPT FLUSH) answers NOSCRIPT: load again and retry once.
+/// The gate's Lua scripts (embedded resources) and how they are called. StackExchange.Redis loads a
+/// script into whichever node serves the call (SCRIPT LOAD on first use there, EVALSHA after) and
+/// sends it again when a node answers NOSCRIPT (a restart, SCRIPT FLUSH, a promoted replica); it
+/// follows MOVED and ASK redirects. Two things are done here: calls demand a primary (a replica would
+/// answer READONLY), and TRYAGAIN, the answer to a multi-key call while its slot migrates, is retried
+/// for a moment before the request gives up with 503.
 /// </summary>
-public sealed class RedisScripts(IConnectionMultiplexer redis)
+public sealed class RedisScripts(IConnectionMultiplexer redis, RedisGateOptions options, TimeProvider time)
 {
-    private readonly ConcurrentDictionary<string, (string Source, byte[] Sha)> _loaded = new();
+    public static readonly string Admit = Read("admit");
+    public static readonly string LoadMeta = Read("load-meta");
+    public static readonly string CheckOwner = Read("check-owner");
 
-    public async Task<RedisResult> EvaluateAsync(string name, RedisKey[] keys, RedisValue[] values)
+    public Task<RedisResult> EvaluateAsync(string script, RedisKey[] keys, RedisValue[]? values = null) =>
+        RetryTryAgainAsync(db => db.ScriptEvaluateAsync(script, keys, values, CommandFlags.DemandMaster));
+
+    /// <summary>Runs a gate command, retrying TRYAGAIN with short pauses within <see cref="RedisGateOptions.TryAgainBudget"/>.</summary>
+    public async Task<T> RetryTryAgainAsync<T>(Func<IDatabase, Task<T>> command)
     {
-        var script = _loaded.TryGetValue(name, out var s) ? s : await LoadAsync(name);
         var db = redis.GetDatabase();
-        try
+        var started = time.GetTimestamp();
+        var pause = TimeSpan.FromMilliseconds(2);
+        while (true)
         {
-            return await db.ScriptEvaluateAsync(script.Sha, keys, values);
-        }
-        catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
-        {
-            script = await LoadAsync(name);
-            return await db.ScriptEvaluateAsync(script.Sha, keys, values);
+            try
+            {
+                return await command(db);
+            }
+            catch (RedisServerException ex) when (ex.Message.StartsWith("TRYAGAIN", StringComparison.Ordinal)
+                                                  && time.GetElapsedTime(started) + pause < options.TryAgainBudget)
+            {
+                await Task.Delay(pause, time);
+                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromMilliseconds(100).Ticks));
+            }
         }
     }
 
-    private async Task<(string Source, byte[] Sha)> LoadAsync(string name)
-    {
-        var source = _loaded.TryGetValue(name, out var known) ? known.Source : ReadResource(name);
-        byte[]? sha = null;
-        foreach (var endpoint in redis.GetEndPoints())
-        {
-            var server = redis.GetServer(endpoint);
-            if (server.IsConnected && !server.IsSlave) sha = await server.ScriptLoadAsync(source);
-        }
-        if (sha is null) throw new InvalidOperationException("No connected Redis primary to load scripts into.");
-        var loaded = (source, sha);
-        _loaded[name] = loaded;
-        return loaded;
-    }
-
-    private static string ReadResource(string name)
+    private static string Read(string name)
     {
         using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(name + ".lua")
             ?? throw new InvalidOperationException($"Missing embedded script {name}.lua");

@@ -1,0 +1,22 @@
+using System.Globalization;
+using StackExchange.Redis;
+
+namespace CouponLive.Issuance.Redis;
+
+/// <summary>
+/// Key names. Every gate key of a campaign carries the hash tag {c:id}, so one script call touches one
+/// Redis Cluster slot; live figures carry {live:id}, so their many per-second keys neither share nor
+/// slow down the gate's slot when it migrates. No key is shared across campaigns.
+/// </summary>
+public sealed class RedisKeys(RedisGateOptions options)
+{
+    public RedisKey Campaign(long campaignId, string part) =>
+        string.Create(CultureInfo.InvariantCulture, $"{options.KeyPrefix}:{{c:{campaignId}}}:{part}");
+
+    /// <summary>meta, holders, windows, wcount, outbox: the keys every gate script takes, in this order.</summary>
+    public RedisKey[] Gate(long campaignId) =>
+        [Campaign(campaignId, "meta"), Campaign(campaignId, "holders"), Campaign(campaignId, "windows"), Campaign(campaignId, "wcount"), Campaign(campaignId, "outbox")];
+
+    public RedisKey LiveSecond(long campaignId, long second) =>
+        string.Create(CultureInfo.InvariantCulture, $"{options.KeyPrefix}:{{live:{campaignId}}}:{second}");
+}
