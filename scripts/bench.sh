@@ -6,7 +6,10 @@
 #   sell-out    the load tool's stampede: BENCH_SELLOUT coupons (100,000), as many fresh users
 #   after       wrk on the issue endpoint of the sold-out campaign, rotating pre-minted tokens
 #   half-max    the load tool's constant rate at half of "after" (latency from intended send times)
-# and the CPU time of the server process, Redis and PostgreSQL per phase (/proc/<pid>/stat), per request.
+# and, in production mode, the same service as three processes behind nginx (scripts/nginx-lb.sh):
+#   nginx x3 ceiling, sell-out and after, compared with the one process reached directly above
+# with the CPU time of the server process(es), Redis and PostgreSQL (and nginx) per phase
+# (/proc/<pid>/stat), per request, and Redis's memory per holder after the sell-out.
 #
 # Usage: scripts/bench.sh [embedded|production|all]   (default all)
 # Honours COUPONLIVE_REDIS_PORT / COUPONLIVE_POSTGRES_PORT like scripts/services.sh, and
@@ -71,7 +74,15 @@ pg_ticks() { # the postmaster and all its backends
   for p in $pm $(pgrep -P "$pm" || true); do total=$((total + $(cpu_ticks "$p"))); done
   echo "$total"
 }
-snapshot() { echo "$(cpu_ticks "$SERVER_PID") $(cpu_ticks "${REDIS_PID:-}") $(pg_ticks)"; }
+tree_ticks() { # a process and its children (nginx's master and workers)
+  local total=0 p
+  [ -n "${1:-}" ] || { echo 0; return; }
+  for p in $1 $(pgrep -P "$1" || true); do total=$((total + $(cpu_ticks "$p"))); done
+  echo "$total"
+}
+servers_ticks() { local total=0 p; for p in $SERVER_PID ${EXTRA_PIDS:-}; do total=$((total + $(cpu_ticks "$p"))); done; echo "$total"; }
+# columns: 1 server(s), 2 redis, 3 postgres, 4 nginx
+snapshot() { echo "$(servers_ticks) $(cpu_ticks "${REDIS_PID:-}") $(pg_ticks) $(tree_ticks "${NGINX_PID:-}")"; }
 # µs of CPU per request between two snapshots, for column $3 (1 server, 2 redis, 3 postgres)
 us_per_req() { awk -v a="$1" -v b="$2" -v k="$3" -v n="$4" -v hz="$HZ" 'BEGIN {
   split(a, x, " "); split(b, y, " "); if (n <= 0) { print "-"; exit }
@@ -92,37 +103,50 @@ wrk_run() { # url [lua]; prints "requests req_per_s p50_ms p99_ms non2xx"
 }
 
 SERVER_PID=""
-stop_server() {
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$SERVER_PID" 2>/dev/null || true
+EXTRA_PIDS=""
+NGINX_PID=""
+stop_pid() {
+  local pid=$1
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
   fi
-  SERVER_PID=""
+}
+stop_server() {
+  local pid
+  [ -z "$NGINX_PID" ] || scripts/nginx-lb.sh down "$OUT/nginx" >/dev/null 2>&1 || true
+  for pid in $SERVER_PID $EXTRA_PIDS; do stop_pid "$pid"; done
+  SERVER_PID=""; EXTRA_PIDS=""; NGINX_PID=""
 }
 trap stop_server EXIT
 
-start_server() { # mode port
-  local mode=$1 port=$2 data="$OUT/$1-data"
+wait_ready() { # port pid log
+  for _ in $(seq 150); do
+    curl -sf "http://127.0.0.1:$1/health/ready" >/dev/null 2>&1 && return 0
+    kill -0 "$2" 2>/dev/null || break
+    sleep 0.2
+  done
+  tail -n 30 "$3" >&2
+  die "the server did not become ready on port $1"
+}
+
+start_server() { # mode port [log name]: the server process; the first one's pid is SERVER_PID, others go to EXTRA_PIDS
+  local mode=$1 port=$2 name=${3:-$1} data="$OUT/$1-data-$2"
   mkdir -p "$data"
   local env=(ASPNETCORE_ENVIRONMENT=Production "Storage__DataDirectory=$data" "Auth__SigningKey=$SIGNING_KEY"
              "Codes__Key=$CODE_KEY" "Admin__Password=$ADMIN_PASSWORD" Logging__LogLevel__Default=Warning
-             "Logging__LogLevel__Microsoft.Hosting.Lifetime=Warning")
+             "Logging__LogLevel__Microsoft.Hosting.Lifetime=Warning" Rpc__GrpcUrl=)
   # The perf map names JIT frames; W^X double mapping would hide them behind memfd:doublemapper.
   [ -z "$PERF" ] || env+=(DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0)
   if [ "$mode" = production ]; then
     env+=("ConnectionStrings__Redis=127.0.0.1:$REDIS_PORT" "Redis__KeyPrefix=bench$STAMP"
           "ConnectionStrings__Postgres=Host=127.0.0.1;Port=$PG_PORT;Username=couponlive;Password=couponlive-dev;Database=couponlive_bench;Maximum Pool Size=50")
   fi
-  (cd "$SERVER_DIR" && exec env "${env[@]}" dotnet CouponLive.Server.dll --urls "http://127.0.0.1:$port" >"$OUT/$mode-server.log" 2>&1) &
-  SERVER_PID=$!
-  for _ in $(seq 150); do
-    curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.2
-  done
-  tail -n 30 "$OUT/$mode-server.log" >&2
-  die "the $mode server did not become ready on port $port"
+  (cd "$SERVER_DIR" && exec env "${env[@]}" dotnet CouponLive.Server.dll --urls "http://127.0.0.1:$port" >"$OUT/$name-server.log" 2>&1) &
+  local pid=$!
+  if [ -z "$SERVER_PID" ]; then SERVER_PID=$pid; else EXTRA_PIDS="$EXTRA_PIDS $pid"; fi
+  wait_ready "$port" "$pid" "$OUT/$name-server.log"
 }
 
 PERF_PID=""
@@ -156,7 +180,7 @@ bench_mode() {
     check=(--postgres "Host=127.0.0.1;Port=$PG_PORT;Username=couponlive;Password=couponlive-dev;Database=couponlive_bench")
   else
     REDIS_PID=""; PG_PID=""
-    check=(--sqlite "$OUT/$mode-data/couponlive.db")
+    check=(--sqlite "$OUT/$mode-data-$port/couponlive.db")
   fi
   start_server "$mode" "$port"
   log "$mode: server pid $SERVER_PID on $url"
@@ -190,6 +214,13 @@ bench_mode() {
     "$(us_per_req "$s0" "$s1" 1 "$n")" "$(us_per_req "$s0" "$s1" 2 "$n")" "$(us_per_req "$s0" "$s1" 3 "$n")" \
     "sold out in ${soldout} s; invariants passed: $passed; tool CPU $(jq -r .clientCpuMicrosPerRequest "$rep") µs/req"
   eval "SOLDOUT_$mode=$soldout; PASSED_$mode=$passed; REDIS_SELLOUT_$mode=$(us_per_req "$s0" "$s1" 2 "$n")"
+  if [ "$mode" = production ]; then
+    # Bytes of the holders hash per holder (user ids like lt18a...-12345, values "seq:atMs:window").
+    local bytes
+    bytes=$(redis-cli -p "$REDIS_PORT" memory usage "bench$STAMP:{c:$campaign}:holders" samples 0 | tr -d '\r')
+    REDIS_BYTES_PER_HOLDER=$(awk -v b="$bytes" -v n="$SELLOUT" 'BEGIN { printf "%.0f", b / n }')
+    log "production: Redis holders hash $bytes bytes for $SELLOUT holders ($REDIS_BYTES_PER_HOLDER bytes each)"
+  fi
 
   log "$mode: after sell-out (POST issue, rotating $TOKENS_N tokens, ${SECONDS_PER_PHASE}s)"
   perf_start "$mode-after"; s0=$(snapshot); w=$(wrk_run "$url/api/v1/campaigns/$campaign/issue" scripts/bench/issue.lua); s1=$(snapshot); perf_stop
@@ -215,7 +246,52 @@ bench_mode() {
     "load tool, $half req/s open model (tool CPU $(jq -r .clientCpuMicrosPerRequest "$rep") µs/req); p99.9 $(jq -r .latency.p999Ms "$rep") ms"
   eval "HALFP99_$mode=$hp99"
 
+  [ "$mode" != production ] || bench_nginx "$port" "$ceiling" "$after"
   stop_server
+}
+
+# ------------------------------------------------------------------ three processes behind nginx
+
+bench_nginx() { # port of the running server, its ceiling and after-sell-out rates
+  local port=$1 direct_ceiling=$2 direct_after=$3 lb_port=18190 url s0 s1 w n rps p50 p99 bad
+  start_server production $((port + 1)) production-2
+  start_server production $((port + 2)) production-3
+  scripts/nginx-lb.sh up "$OUT/nginx" "$lb_port" 0 "127.0.0.1:$port,127.0.0.1:$((port + 1)),127.0.0.1:$((port + 2))" 2>/dev/null
+  NGINX_PID=$(cat "$OUT/nginx/nginx.pid")
+  url="http://127.0.0.1:$lb_port"
+  log "production: three processes behind nginx on $url"
+  # Warm-up of the two new processes (JIT, pools), not reported.
+  "${LOADTOOL[@]}" stampede --url "$url" --quantity 20000 --users 30000 --connections "$SELLOUT_CONNS" --start-in 1 --quiet \
+    --out "$OUT/nginx-warmup" >/dev/null
+  wrk -t2 -c"$CONNS" -d3s "$url/health/live" >/dev/null
+  sleep 1
+
+  log "production: nginx x3 ceiling (GET /health/live, ${SECONDS_PER_PHASE}s)"
+  s0=$(snapshot); w=$(wrk_run "$url/health/live"); s1=$(snapshot)
+  read -r n rps p50 p99 bad <<<"$w"
+  row "nginx x3" "ceiling: GET /health/live" "$rps" "$p50" "$p99" "$(awk -v a="$rps" -v c="$direct_ceiling" 'BEGIN { printf "%.2f", a / c }')" \
+    "$(us_per_req "$s0" "$s1" 1 "$n")" "$(us_per_req "$s0" "$s1" 2 "$n")" "$(us_per_req "$s0" "$s1" 3 "$n")" \
+    "/ceil. against one process reached directly; nginx $(us_per_req "$s0" "$s1" 4 "$n") µs/req; non-2xx $bad"
+
+  log "production: nginx x3 sell-out ($SELLOUT coupons)"
+  s0=$(snapshot)
+  "${LOADTOOL[@]}" stampede --url "$url" --quantity "$SELLOUT" --users "$SELLOUT" --retry-share 0 --connections "$SELLOUT_CONNS" \
+    --start-in 2 --max-duration 120 --quiet --out "$OUT/nginx-sellout" "${check[@]}" >"$OUT/nginx-sellout.log" || true
+  s1=$(snapshot)
+  local rep="$OUT/nginx-sellout/report.json" campaign
+  [ -f "$rep" ] || { cat "$OUT/nginx-sellout.log" >&2; die "no nginx sell-out report"; }
+  campaign=$(jq -r .campaignId "$rep"); n=$(jq -r .requests "$rep"); rps=$(jq -r '.throughput | floor' "$rep")
+  row "nginx x3" "sell-out: $SELLOUT coupons, c$SELLOUT_CONNS" "$rps" "$(jq -r .latency.p50Ms "$rep")" "$(jq -r .latency.p99Ms "$rep")" \
+    "$(awk -v a="$rps" -v c="$direct_ceiling" 'BEGIN { printf "%.2f", a / c }')" \
+    "$(us_per_req "$s0" "$s1" 1 "$n")" "$(us_per_req "$s0" "$s1" 2 "$n")" "$(us_per_req "$s0" "$s1" 3 "$n")" \
+    "sold out in $(jq -r '.soldOutAfterSeconds // "never"' "$rep") s; invariants passed: $(jq -r .passed "$rep"); nginx $(us_per_req "$s0" "$s1" 4 "$n") µs/req"
+
+  log "production: nginx x3 after sell-out (POST issue, ${SECONDS_PER_PHASE}s)"
+  s0=$(snapshot); w=$(wrk_run "$url/api/v1/campaigns/$campaign/issue" scripts/bench/issue.lua); s1=$(snapshot)
+  read -r n rps p50 p99 bad <<<"$w"
+  row "nginx x3" "after sell-out: POST issue" "$rps" "$p50" "$p99" "$(awk -v a="$rps" -v c="$direct_ceiling" 'BEGIN { printf "%.2f", a / c }')" \
+    "$(us_per_req "$s0" "$s1" 1 "$n")" "$(us_per_req "$s0" "$s1" 2 "$n")" "$(us_per_req "$s0" "$s1" 3 "$n")" \
+    "$(awk -v a="$rps" -v d="$direct_after" 'BEGIN { printf "%.2f", a / d }') of one process direct; nginx $(us_per_req "$s0" "$s1" 4 "$n") µs/req; 409 answers $bad of $n"
 }
 
 case "$MODES" in
@@ -236,6 +312,8 @@ verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { if (v == "-" || v == "ne
   echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -sr), .NET $(dotnet --version);" \
        "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg). Phases of ${SECONDS_PER_PHASE} s; wrk and the load tool share the machine with the server."
   echo
+  echo "Server µs/req sums every server process of the row (three behind nginx). /ceil. is against the same mode's ceiling of one process reached directly."
+  echo
   echo "| mode       | phase                        |     req/s |   p50 ms |   p99 ms | /ceil. | server µs/req | redis µs/req | pg µs/req | notes |"
   echo "|------------|------------------------------|-----------|----------|----------|--------|-----------|-----------|-----------|-------|"
   printf '%s\n' "${ROWS[@]}"
@@ -246,7 +324,7 @@ verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { if (v == "-" || v == "ne
     s="SOLDOUT_$m"; h="HALFP99_$m"; c="CPU_$m"; r="REDIS_SELLOUT_$m"
     echo "- $m: after sell-out ${!v} of ceiling (>= 0.60: $(verdict "${!v}" 0.6 ge)); sell-out of $SELLOUT in ${!s} s (< 3 s: $(verdict "${!s}" 3 lt));" \
          "p99 at half of max ${!h} ms (< 10 ms: $(verdict "${!h}" 10 lt)); server CPU ${!c} µs/issue request (< 25: $(verdict "${!c}" 25 lt))$(
-         [ "$m" = production ] && echo "; Redis ${!r} µs/admission in the sell-out (< 5: $(verdict "${!r}" 5 lt))")"
+         [ "$m" = production ] && echo "; Redis ${!r} µs/admission in the sell-out (< 5: $(verdict "${!r}" 5 lt)); Redis holders hash ${REDIS_BYTES_PER_HOLDER:-?} bytes per holder")"
   done
   echo
   echo "Reproduce: \`COUPONLIVE_REDIS_PORT=$REDIS_PORT COUPONLIVE_POSTGRES_PORT=$PG_PORT scripts/bench.sh $MODES\` (raw output: artifacts/bench/$STAMP/)."

@@ -24,7 +24,7 @@ APP_HTTP=8101
 APP_GRPC=8201
 PG_PORT="${COUPONLIVE_POSTGRES_PORT:-5433}"
 DB=couponlive_cluster
-ADMIN_PASSWORD=cluster-admin-dev
+ADMIN_PASSWORD=cluster-operator-dev
 
 log() { echo "cluster: $*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -52,8 +52,10 @@ cmd_up() {
     shift
   done
   [ -z "$(app_pids)" ] || die "already up (run: $0 down)"
+  cmd_down 2>/dev/null # leftovers of an earlier up that failed
   rm -rf "$DIR"
   mkdir -p "$DIR"
+  trap 'log "up failed; stopping what was started"; cmd_down' EXIT
 
   local redis
   if [ "$sentinel" = 1 ]; then redis=$(scripts/redis-ha.sh sentinel "$DIR/redis" 7100)
@@ -91,6 +93,7 @@ cmd_up() {
   scripts/nginx-lb.sh up "$DIR/nginx" "$LB_HTTP" "$LB_GRPC" "$http_list" "$grpc_list"
 
   echo "$redis" >"$DIR/redis-connection"
+  trap - EXIT
   cat <<EOF
 CouponLive is up: $processes processes behind nginx.
   HTTP (REST, Connect, dashboard): http://$HOST:$LB_HTTP   e.g. http://$HOST:$LB_HTTP/dashboard

@@ -83,7 +83,6 @@ public sealed class MultiProcessFaultTests : SaleDrill
 
         Assert.True(fault.Successes < driver.Successes, $"the outage must land mid-sale: {fault.Successes} successes then, {driver} at the end");
         Assert.True(driver.Unavailable > 0, $"the outage should have been visible as 503s: {driver}");
-        Assert.Equal(0, driver.MissingRetryAfter);
         await AssertOutcomeAsync(campaignId, driver);
     }
 

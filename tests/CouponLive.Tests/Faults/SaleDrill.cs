@@ -74,6 +74,7 @@ public abstract class SaleDrill : IAsyncLifetime
             report = await store.CheckInvariantsAsync(campaignId, default);
         }
         Assert.True(report.Violations().Count == 0, report.ToString());
+        Assert.True(driver.MissingRetryAfter == 0, $"every 503 must say when to retry: {driver}");
         if (expectSoldOut) Assert.True(report.SoldExactly, $"{report}; driver: {driver}");
 
         // I5: every success answer corresponds to a stored row with the same code; each user heard one code.
