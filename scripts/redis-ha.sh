@@ -21,7 +21,12 @@ NODE_TIMEOUT_MS=${REDIS_HA_NODE_TIMEOUT_MS:-2000}
 SERVICE=couponlive
 
 log() { echo "redis-ha: $*" >&2; }
-die() { log "error: $*"; exit 1; }
+STARTING=""  # the topology being created: stopped again if creating it fails
+die() {
+  log "error: $*"
+  [ -z "$STARTING" ] || cmd_down "$STARTING"
+  exit 1
+}
 
 ensure_installed() {
   command -v redis-server >/dev/null && command -v redis-cli >/dev/null && return
@@ -88,6 +93,7 @@ cmd_cluster() {
   [ ! -s "$dir/ports" ] || die "$dir already holds a topology (run: $0 down $dir, then remove it)"
   mkdir -p "$dir"
   : >"$dir/ports"
+  STARTING=$dir
   echo cluster >"$dir/kind"
   for ((i = 0; i < count; i++)); do
     port=$((base + i))
@@ -95,7 +101,8 @@ cmd_cluster() {
     start_node "$dir" "$port" "${conf[@]}"
     addrs+=("$HOST:$port")
   done
-  cli "$base" --cluster create "${addrs[@]}" --cluster-replicas "$replicas" --cluster-yes >"$dir/create.log" 2>&1 \
+  # Joining waits for gossip, seconds on a busy machine: not bounded by cli's 5 s.
+  timeout 60 redis-cli -h "$HOST" -p "$base" --cluster create "${addrs[@]}" --cluster-replicas "$replicas" --cluster-yes >"$dir/create.log" 2>&1 \
     || { cat "$dir/create.log" >&2; die "cluster create failed"; }
   for ((i = 0; i < count; i++)); do
     wait_until 30 cluster_ok $((base + i)) "$count" || die "node $((base + i)) did not see a healthy cluster"
@@ -126,6 +133,7 @@ cmd_sentinel() {
   [ ! -s "$dir/ports" ] || die "$dir already holds a topology (run: $0 down $dir, then remove it)"
   mkdir -p "$dir"
   : >"$dir/ports"
+  STARTING=$dir
   echo sentinel >"$dir/kind"
   echo "$base" >"$dir/base"
   start_node "$dir" "$base"

@@ -26,7 +26,7 @@ eval "$(./scripts/services.sh env)"
 # Node packages pinned by package-lock.json: real gRPC and Connect clients (tests/interop) and
 # playwright-core driving Debian's chromium (tests/browser).
 for dir in tests/interop tests/browser; do
-  if [ ! -d "$dir/node_modules" ]; then
+  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi
 done

@@ -74,7 +74,7 @@ public static partial class Extensions
                 OnMessageReceived = tokenCache.OnMessageReceived,
                 OnTokenValidated = ctx =>
                 {
-                    if (PrincipalExtensions.IsAcceptableUserId(ctx.Principal?.FindFirst("sub")?.Value)) tokenCache.Remember(ctx);
+                    if (Principals.IsAcceptableUserId(ctx.Principal?.FindFirst("sub")?.Value)) tokenCache.Remember(ctx);
                     else ctx.Fail("The token's sub is missing or not a usable user id.");
                     return Task.CompletedTask;
                 },
@@ -89,9 +89,8 @@ public static partial class Extensions
                     ctx.HttpContext.Items[Problems.CodeItem] = code;
                     ctx.HttpContext.RequestServices.GetRequiredService<CouponMetrics>().AuthFailures.Add(1, CouponMetrics.Tag("reason", code));
                     // An issue request turned away for its token shows in that campaign's live view.
-                    if (ctx.HttpContext.GetEndpoint()?.Metadata.GetMetadata<IssueEndpoint>() is not null
-                        && CampaignCatalog.TryParseId(ctx.HttpContext.GetRouteValue("id") as string, out var campaignId))
-                        ctx.HttpContext.RequestServices.GetRequiredService<LiveStats>().Record(campaignId, "rejected_auth", null);
+                    if (ctx.HttpContext.GetEndpoint()?.Metadata.GetMetadata<IssueEndpoint>() is not null)
+                        ctx.HttpContext.RequestServices.GetRequiredService<IssuanceService>().RecordRejectedToken(ctx.HttpContext.GetRouteValue("id") as string);
                     return Task.CompletedTask;
                 },
                 OnForbidden = ctx =>
@@ -129,13 +128,15 @@ public static partial class Extensions
         services.AddSingleton<OutboxReconciler>();
         services.AddHostedService(sp => sp.GetRequiredService<OutboxReconciler>());
         services.AddSingleton<CampaignCatalog>();
+        services.AddSingleton<CampaignService>();
+        services.AddSingleton<LiveViewService>();
         services.AddSingleton(new CouponCodeCodec(keys.CodeKey));
         services.AddSingleton<IssueWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<IssueWriter>());
         services.AddSingleton<IssuanceService>();
 
         // RPC: gRPC and Connect over the same services (Rpc/), gRPC on its own HTTP/2 port.
-        builder.AddCouponRpc();
+        builder.AddRpc();
         return builder;
     }
 

@@ -14,11 +14,11 @@ await app.InitializeCouponLiveAsync();
 app.UseCouponLive();
 
 app.MapAuthApi();        // POST /api/v1/users, POST /api/v1/auth/token
-app.MapCampaignsApi();   // POST /api/v1/campaigns, GET /api/v1/campaigns/{id}, GET /api/v1/campaigns/{id}/coupons
+app.MapCampaignsApi();   // POST, GET /api/v1/campaigns, GET /api/v1/campaigns/{id}, GET /api/v1/campaigns/{id}/coupons
 app.MapIssuanceApi();    // POST /api/v1/campaigns/{id}/issue, GET /api/v1/me/coupons
 app.MapCouponsApi();     // POST /api/v1/coupons/validate
-app.MapCouponRpc();      // POST /couponlive.v1.CouponService/{CreateCampaign,GetCampaign,IssueCoupon}: gRPC and Connect
-app.MapDashboard();      // /dashboard, GET /api/v1/campaigns, GET /api/v1/campaigns/{id}/live (server-sent events)
+app.MapRpc();           // couponlive.v1.CouponService over gRPC and Connect, gRPC reflection and health
+app.MapDashboard();      // /dashboard, GET /api/v1/campaigns/{id}/live (server-sent events)
 app.MapHealthApi();      // /health/live, /health/ready, /metrics
 app.MapOpenApi();        // /openapi/v1.json
 

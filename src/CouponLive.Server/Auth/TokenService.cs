@@ -42,7 +42,7 @@ public sealed class TokenService(ServerKeys keys, IOptions<AuthOptions> options,
     };
 }
 
-public static class PrincipalExtensions
+public static class Principals
 {
     public const int MaxUserIdLength = 128;
 

@@ -36,6 +36,3 @@ public sealed record CampaignDefinition(
     IReadOnlyList<CampaignWindow> Windows,
     DateTimeOffset? CouponValidUntil,
     Benefit? Benefit);
-
-/// <summary>One reason a request was refused: a stable code, the JSON path of the field, a message.</summary>
-public sealed record ValidationFailure(string Code, string Field, string Message);

@@ -7,7 +7,7 @@ namespace CouponLive.Campaigns;
 /// <summary>
 /// Validates a "create campaign" request and turns it into a <see cref="CampaignDefinition"/>:
 /// one issuance window, an explicit list of windows, or a recurring schedule expanded into windows.
-/// Never throws: every bad input comes back as the first <see cref="ValidationFailure"/> found.
+/// Never throws: every bad input comes back as the first <see cref="ServiceFailure"/> found.
 /// </summary>
 public static class CampaignValidator
 {
@@ -49,13 +49,13 @@ public static class CampaignValidator
         CreateCampaignRequest? request,
         DateTimeOffset now,
         [NotNullWhen(true)] out CampaignDefinition? definition,
-        [NotNullWhen(false)] out ValidationFailure? failure)
+        [NotNullWhen(false)] out ServiceFailure? failure)
     {
         failure = Validate(request, now, out definition);
         return failure is null;
     }
 
-    private static ValidationFailure? Validate(CreateCampaignRequest? request, DateTimeOffset now, out CampaignDefinition? definition)
+    private static ServiceFailure? Validate(CreateCampaignRequest? request, DateTimeOffset now, out CampaignDefinition? definition)
     {
         definition = null;
         if (request is null)
@@ -98,7 +98,7 @@ public static class CampaignValidator
     /// <summary>The name as it is stored (trimmed, NFC), for lookups by name; false when no campaign could have it.</summary>
     public static bool TryNormalizeName(string? raw, out string name) => CheckName(raw, out name) is null;
 
-    private static ValidationFailure? CheckName(string? raw, out string name)
+    private static ServiceFailure? CheckName(string? raw, out string name)
     {
         name = "";
         const string Code = "campaign.invalid_name";
@@ -151,7 +151,7 @@ public static class CampaignValidator
 
     // ---- issuance time: exactly one of single window, window list, schedule ----
 
-    private static ValidationFailure? CheckTimeSpec(
+    private static ServiceFailure? CheckTimeSpec(
         CreateCampaignRequest request, int totalQuantity, out List<CampaignWindow> windows, out string endedField)
     {
         windows = [];
@@ -184,7 +184,7 @@ public static class CampaignValidator
         return CheckSchedule(request.Schedule!, totalQuantity, windows);
     }
 
-    private static ValidationFailure? CheckSingleWindow(string? startsAtText, string? endsAtText, List<CampaignWindow> windows)
+    private static ServiceFailure? CheckSingleWindow(string? startsAtText, string? endsAtText, List<CampaignWindow> windows)
     {
         if (startsAtText is null)
             return Required("issueStartsAt");
@@ -201,7 +201,7 @@ public static class CampaignValidator
         return null;
     }
 
-    private static ValidationFailure? CheckWindowList(IReadOnlyList<WindowRequest?> requested, int totalQuantity, List<CampaignWindow> windows)
+    private static ServiceFailure? CheckWindowList(IReadOnlyList<WindowRequest?> requested, int totalQuantity, List<CampaignWindow> windows)
     {
         if (requested.Count == 0)
             return Fail("campaign.invalid_time_spec", "windows", "windows must contain at least one window.");
@@ -247,7 +247,7 @@ public static class CampaignValidator
         return null;
     }
 
-    private static ValidationFailure? CheckQuota(long? requested, int totalQuantity, string field, out int? quota)
+    private static ServiceFailure? CheckQuota(long? requested, int totalQuantity, string field, out int? quota)
     {
         quota = null;
         if (requested is not { } value)
@@ -260,7 +260,7 @@ public static class CampaignValidator
 
     // ---- schedule ----
 
-    private static ValidationFailure? CheckSchedule(ScheduleRequest schedule, int totalQuantity, List<CampaignWindow> windows)
+    private static ServiceFailure? CheckSchedule(ScheduleRequest schedule, int totalQuantity, List<CampaignWindow> windows)
     {
         const string Code = "campaign.invalid_schedule";
 
@@ -313,7 +313,7 @@ public static class CampaignValidator
         return null;
     }
 
-    private static ValidationFailure? CheckStartTimes(IReadOnlyList<string?>? requested, out List<TimeOnly> startTimes)
+    private static ServiceFailure? CheckStartTimes(IReadOnlyList<string?>? requested, out List<TimeOnly> startTimes)
     {
         const string Code = "campaign.invalid_schedule";
         const string Field = "schedule.dailyStartTimes";
@@ -435,7 +435,7 @@ public static class CampaignValidator
 
     // ---- benefit ----
 
-    private static ValidationFailure? CheckBenefit(BenefitRequest? requested, out Benefit? benefit)
+    private static ServiceFailure? CheckBenefit(BenefitRequest? requested, out Benefit? benefit)
     {
         benefit = null;
         if (requested is null)
@@ -461,12 +461,12 @@ public static class CampaignValidator
 
     // ---- failures ----
 
-    private static ValidationFailure Fail(string code, string field, string message) => new(code, field, message);
+    private static ServiceFailure Fail(string code, string field, string message) => new(code, field, message);
 
-    private static ValidationFailure Required(string field) =>
+    private static ServiceFailure Required(string field) =>
         Fail("validation.required", field, field + " is required.");
 
-    private static ValidationFailure InvalidTimestamp(string field) =>
+    private static ServiceFailure InvalidTimestamp(string field) =>
         Fail("validation.invalid_timestamp", field,
             field + " must be an ISO 8601 timestamp with an offset or 'Z' (e.g. 2026-12-01T10:00:00+09:00), years 2000..9999.");
 

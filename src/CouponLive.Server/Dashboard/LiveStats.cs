@@ -8,9 +8,11 @@ namespace CouponLive.Dashboard;
 /// </summary>
 public sealed class LiveStats(TimeProvider time)
 {
+    public const string RejectedAuth = "rejected_auth";
+
     /// <summary>Outcomes shown live, in a fixed order (their index is their storage field).</summary>
     public static readonly string[] Outcomes =
-        ["issued", "already_issued", "sold_out", "window_sold_out", "not_open", "ended", "unavailable", "rejected_auth"];
+        ["issued", "already_issued", "sold_out", "window_sold_out", "not_open", "ended", "unavailable", RejectedAuth];
 
     /// <summary>Latency bucket upper bounds in ms: 0.05 ms to ~10 s, each 25% wider than the last.</summary>
     public static readonly double[] LatencyBoundsMs = Enumerable.Range(0, 56).Select(i => 0.05 * Math.Pow(1.25, i)).ToArray();

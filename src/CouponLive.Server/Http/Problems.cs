@@ -2,35 +2,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CouponLive.Http;
 
-/// <summary>Stable machine-readable error codes, carried as the <c>code</c> extension of every ProblemDetails.</summary>
-public static class ErrorCodes
-{
-    public const string InvalidJson = "request.invalid_json";
-    public const string BodyTooLarge = "request.too_large";
-    public const string BadRequest = "request.invalid";
-    public const string UnsupportedMediaType = "request.unsupported_media_type";
-    public const string NotFound = "http.not_found";
-    public const string MethodNotAllowed = "http.method_not_allowed";
-    public const string Unauthorized = "auth.unauthorized";
-    public const string TokenExpired = "auth.token_expired";
-    public const string InvalidToken = "auth.invalid_token";
-    public const string Forbidden = "auth.forbidden";
-    public const string InvalidCredentials = "auth.invalid_credentials";
-    public const string LoginTaken = "user.login_taken";
-    public const string InvalidLoginId = "user.invalid_login_id";
-    public const string WeakPassword = "user.weak_password";
-    public const string CampaignNotFound = "campaign.not_found";
-    public const string CampaignNameTaken = "campaign.name_taken";
-    public const string NotOpen = "campaign.not_open";
-    public const string Ended = "campaign.ended";
-    public const string SoldOut = "campaign.sold_out";
-    public const string WindowSoldOut = "campaign.window_sold_out";
-    public const string InvalidPaging = "request.invalid_paging";
-    public const string InvalidCode = "coupon.invalid_code";
-    public const string ServiceUnavailable = "service.unavailable";
-    public const string ServerError = "server.error";
-}
-
 public static class Problems
 {
     /// <summary>HttpContext.Items key through which handlers that cannot return a result (auth events) pick the code.</summary>
@@ -43,6 +14,22 @@ public static class Problems
         if (opensAt is not null) extensions["opensAt"] = opensAt;
         return TypedResults.Problem(detail: detail, statusCode: status, extensions: extensions);
     }
+
+    /// <summary>A service's refusal as ProblemDetails, with the HTTP status its code stands for.</summary>
+    public static ProblemHttpResult Of(ServiceFailure failure) =>
+        Of(StatusOf(failure.Code), failure.Code, failure.Message, failure.Field.Length > 0 ? failure.Field : null);
+
+    public static int StatusOf(string code) => code switch
+    {
+        ErrorCodes.CampaignNotFound or ErrorCodes.NotFound => 404,
+        ErrorCodes.CampaignNameTaken or ErrorCodes.LoginTaken => 409,
+        ErrorCodes.NotOpen or ErrorCodes.Ended or ErrorCodes.SoldOut or ErrorCodes.WindowSoldOut => 409,
+        ErrorCodes.Unauthorized or ErrorCodes.InvalidToken or ErrorCodes.TokenExpired or ErrorCodes.InvalidCredentials => 401,
+        ErrorCodes.Forbidden => 403,
+        ErrorCodes.ServiceUnavailable => 503,
+        ErrorCodes.ServerError => 500,
+        _ => 400,
+    };
 
     /// <summary>The code for a bare status (404 route, 405, 401 challenge...) when a handler did not choose one.</summary>
     public static string DefaultCode(int status) => status switch

@@ -1,5 +1,9 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Security.Claims;
+using CouponLive.Auth;
 using CouponLive.Campaigns;
+using CouponLive.Dashboard;
 using CouponLive.Codes;
 using CouponLive.Diagnostics;
 using CouponLive.Storage;
@@ -7,22 +11,11 @@ using Microsoft.Extensions.Options;
 
 namespace CouponLive.Issuance;
 
-public enum IssueStatus { Issued, AlreadyIssued, NotFound, NotOpen, Ended, SoldOut, WindowSoldOut, Unavailable }
-
-public readonly record struct IssueResult(IssueStatus Status, StoredCampaign? Campaign = null, IssuedCoupon? Coupon = null, DateTimeOffset? OpensAt = null);
-
-public sealed class IssuanceOptions
-{
-    /// <summary>How long a request waits for its commit before answering 503 (the commit still goes on).</summary>
-    public TimeSpan CommitTimeout { get; set; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>How long a request waits for its campaign's gate to be (re)built before answering 503.</summary>
-    public TimeSpan LoadTimeout { get; set; } = TimeSpan.FromSeconds(5);
-}
-
 /// <summary>
-/// The issue path: campaign from the in-process catalog, decision from the gate, durability from
-/// the writer. Only admitted requests (at most the quantity) and retries of holders reach the store.
+/// The issue path behind every transport: who may issue for whom (I7), the campaign from the in-process
+/// catalog, the decision from the gate, durability from the writer, and the outcome recorded in the
+/// metrics and the live view. Only admitted requests (at most the quantity) and retries of holders
+/// reach the store.
 /// </summary>
 public sealed partial class IssuanceService(
     CampaignCatalog catalog,
@@ -32,15 +25,79 @@ public sealed partial class IssuanceService(
     CouponCodeCodec codec,
     OutboxReconciler reconciler,
     CouponMetrics metrics,
+    LiveStats live,
     TimeProvider time,
     IOptions<IssuanceOptions> options,
     ILogger<IssuanceService> logger)
 {
     private readonly ConcurrentDictionary<long, SemaphoreSlim> _loadLocks = new();
 
-    public async Task<IssueResult> IssueAsync(long campaignId, string userId, CancellationToken ct)
+    /// <summary>
+    /// Issues a coupon of campaign <paramref name="campaignId"/> (as the route or message carries it) to the
+    /// caller, or, for a service token, to <paramref name="forUser"/>; records the outcome.
+    /// </summary>
+    public async Task<IssueResult> IssueAsync(string? campaignId, ClaimsPrincipal caller, string? forUser, CancellationToken ct)
     {
-        var campaign = await catalog.GetAsync(campaignId, ct);
+        var started = Stopwatch.GetTimestamp();
+        var result = await DecideAsync(campaignId, caller, forUser, ct);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        var outcomeName = OutcomeName(result.Status);
+        var outcome = CouponMetrics.Tag("outcome", outcomeName);
+        metrics.IssueRequests.Add(1, outcome);
+        metrics.IssueDuration.Record(elapsed.TotalSeconds, outcome);
+        if (result.Campaign is not null) live.Record(result.Campaign.Id, outcomeName, elapsed);
+        return result;
+    }
+
+    /// <summary>An issue request turned away for its token before it reached <see cref="IssueAsync"/>: shown in the campaign's live view.</summary>
+    public void RecordRejectedToken(string? campaignId)
+    {
+        if (CampaignCatalog.TryParseId(campaignId, out var id)) live.Record(id, LiveStats.RejectedAuth, null);
+    }
+
+    /// <summary>The coupons a user holds, with their campaigns' names.</summary>
+    public async Task<MyCoupons> ListCouponsOfAsync(string userId, CancellationToken ct)
+    {
+        var coupons = await store.ListUserCouponsAsync(userId, ct);
+        var items = new List<MyCoupon>(coupons.Count);
+        foreach (var c in coupons)
+        {
+            var campaign = await catalog.GetAsync(c.CampaignId, ct);
+            items.Add(new MyCoupon(c.Code, c.CampaignId, campaign?.Name ?? "", c.Sequence, c.IssuedAt, campaign?.CouponValidUntil));
+        }
+        return new MyCoupons(items);
+    }
+
+    /// <summary>The outcome as a metric tag and live-view name (snake_case, as the error codes).</summary>
+    public static string OutcomeName(IssueStatus status) => status switch
+    {
+        IssueStatus.Issued => "issued",
+        IssueStatus.AlreadyIssued => "already_issued",
+        IssueStatus.NotFound => "not_found",
+        IssueStatus.NotOpen => "not_open",
+        IssueStatus.Ended => "ended",
+        IssueStatus.SoldOut => "sold_out",
+        IssueStatus.WindowSoldOut => "window_sold_out",
+        IssueStatus.Forbidden => LiveStats.RejectedAuth,
+        IssueStatus.InvalidUser => "invalid_request",
+        _ => "unavailable",
+    };
+
+    private async Task<IssueResult> DecideAsync(string? campaignIdText, ClaimsPrincipal caller, string? forUser, CancellationToken ct)
+    {
+        // I7: a user issues for themself; only a service token acts for a named user.
+        var userId = caller.UserId();
+        var forbidden = false;
+        if (!string.IsNullOrEmpty(forUser) && forUser != userId)
+        {
+            if (!caller.IsInRole(Roles.Service)) forbidden = true;
+            else if (!Principals.IsAcceptableUserId(forUser)) return new IssueResult(IssueStatus.InvalidUser);
+            else userId = forUser;
+        }
+
+        var campaign = CampaignCatalog.TryParseId(campaignIdText, out var campaignId) ? await catalog.GetAsync(campaignId, ct) : null;
+        if (campaign is null) return new IssueResult(IssueStatus.NotFound);
+        if (forbidden) return new IssueResult(IssueStatus.Forbidden, campaign);
         if (campaign is null) return new IssueResult(IssueStatus.NotFound);
 
         var admission = await gate.AdmitAsync(campaign, userId, ct);

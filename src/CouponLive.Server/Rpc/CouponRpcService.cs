@@ -6,7 +6,6 @@ using CouponLive.Campaigns;
 using CouponLive.Http;
 using CouponLive.Issuance;
 using CouponLive.Rpc.V1;
-using CouponLive.Storage;
 using Google.Protobuf.WellKnownTypes;
 using RestCreateCampaignRequest = CouponLive.Campaigns.CreateCampaignRequest;
 using V1CreateCampaignRequest = CouponLive.Rpc.V1.CreateCampaignRequest;
@@ -14,29 +13,29 @@ using V1CreateCampaignRequest = CouponLive.Rpc.V1.CreateCampaignRequest;
 namespace CouponLive.Rpc;
 
 /// <summary>
-/// couponlive.v1.CouponService: maps messages onto the services the REST API uses (validator, store,
-/// catalog, IssuanceService) and outcomes onto status codes. No business rule lives here; the
-/// transport (gRPC or Connect) is <see cref="RpcEndpoints"/>' business.
+/// couponlive.v1.CouponService over the application services (<see cref="CampaignService"/>,
+/// <see cref="IssuanceService"/>): messages in, messages out, refusals as <see cref="RpcStatusException"/>s with
+/// the status code their error code stands for. No business rule lives here; the transports (gRPC and
+/// Connect) only call these methods.
 /// </summary>
-public sealed class CouponRpcService(IssuanceService issuance, ICouponStore store, CampaignCatalog catalog, TimeProvider time)
+public sealed class CouponRpcService(CampaignService campaigns, IssuanceService issuance)
 {
     /// <summary>Most codes GetCampaign lists; the rest are paged through the REST route.</summary>
-    public const int MaxListedCodes = CampaignsApi.MaxPageSize;
+    public const int MaxListedCodes = CampaignService.MaxPageSize;
 
     public async Task<CreateCampaignResponse> CreateCampaignAsync(V1CreateCampaignRequest request, ClaimsPrincipal user, CancellationToken ct)
     {
         if (!user.IsInRole(Roles.Admin))
-            throw new RpcException(RpcCode.PermissionDenied, ErrorCodes.Forbidden, "Creating a campaign needs an admin token.");
+            throw new RpcStatusException(RpcCode.PermissionDenied, ErrorCodes.Forbidden, "Creating a campaign needs an admin token.");
 
-        var now = time.GetUtcNow();
-        var (campaign, failure) = await CampaignsApi.CreateAsync(ToRestRequest(request), store, catalog, now, ct);
+        var (campaign, failure) = await campaigns.CreateAsync(ToRestRequest(request), ct);
         if (campaign is null)
         {
             var field = ProtoFieldPath(failure!.Field);
-            var code = failure.Code == ErrorCodes.CampaignNameTaken ? RpcCode.AlreadyExists : RpcCode.InvalidArgument;
-            throw new RpcException(code, failure.Code, ProtoFieldNames(failure.Message), field.Length > 0 ? new Dictionary<string, string> { ["field"] = field } : null);
+            throw new RpcStatusException(RpcCodes.Of(failure.Code), failure.Code, ProtoFieldNames(failure.Message),
+                field.Length > 0 ? new Dictionary<string, string> { ["field"] = field } : null);
         }
-        return new CreateCampaignResponse { Campaign = ToCampaign(campaign, new CampaignCounts(0, new int[campaign.Windows.Count]), now) };
+        return new CreateCampaignResponse { Campaign = ToCampaign(campaign) };
     }
 
     public async Task<GetCampaignResponse> GetCampaignAsync(GetCampaignRequest request, ClaimsPrincipal user, CancellationToken ct)
@@ -45,30 +44,19 @@ public sealed class CouponRpcService(IssuanceService issuance, ICouponStore stor
         if (byId == request.Name.Length > 0)
             throw InvalidArgument(byId ? "request.invalid" : "validation.required", "id", "Give exactly one of id and name.");
 
-        StoredCampaign? campaign = null;
-        if (byId)
-        {
-            if (CampaignCatalog.TryParseId(request.Id, out var id)) campaign = await catalog.GetAsync(id, ct);
-        }
-        else if (CampaignValidator.TryNormalizeName(request.Name, out var name) && await store.FindCampaignIdByNameAsync(name, ct) is { } id)
-        {
-            campaign = await catalog.GetAsync(id, ct);
-        }
+        var (campaign, _) = byId ? await campaigns.GetAsync(request.Id, ct) : await campaigns.FindByNameAsync(request.Name, ct);
         if (campaign is null) throw NotFound();
-
-        var counts = await store.GetCountsAsync(campaign.Id, ct);
-        var response = new GetCampaignResponse { Campaign = ToCampaign(campaign, counts, time.GetUtcNow()) };
+        var response = new GetCampaignResponse { Campaign = ToCampaign(campaign) };
 
         // Codes are bearer secrets: listed for operators (admin, service), as the REST listing is admin-only.
         if (user.IsInRole(Roles.Admin) || user.IsInRole(Roles.Service))
         {
-            var coupons = await store.ListCouponsAsync(campaign.Id, 0, MaxListedCodes + 1, ct);
-            var listed = Math.Min(coupons.Count, MaxListedCodes);
-            for (var i = 0; i < listed; i++) response.CouponCodes.Add(coupons[i].Code);
-            if (coupons.Count > MaxListedCodes)
+            var (page, _) = await campaigns.ListCouponsAsync(request.Id.Length > 0 ? request.Id : campaign.Id.ToString(CultureInfo.InvariantCulture), 0, MaxListedCodes, ct);
+            foreach (var c in page?.Items ?? []) response.CouponCodes.Add(c.Code);
+            if (page?.Next is { } next)
             {
                 response.CodesTruncated = true;
-                response.CodesNextAfter = coupons[MaxListedCodes - 1].Sequence;
+                response.CodesNextAfter = next;
             }
         }
         return response;
@@ -79,30 +67,23 @@ public sealed class CouponRpcService(IssuanceService issuance, ICouponStore stor
         if (request.CampaignId.Length == 0)
             throw InvalidArgument("validation.required", "campaign_id", "campaign_id is required.");
 
-        // I7: a user issues for themself; only a service token acts for a named user.
-        var userId = user.UserId();
-        if (request.UserId.Length > 0 && request.UserId != userId)
-        {
-            if (!user.IsInRole(Roles.Service))
-                throw new RpcException(RpcCode.PermissionDenied, ErrorCodes.Forbidden, "user_id must be empty or the token's subject; only a service token may name another user.");
-            if (!Auth.PrincipalExtensions.IsAcceptableUserId(request.UserId))
-                throw InvalidArgument("request.invalid", "user_id", $"user_id must be 1..{Auth.PrincipalExtensions.MaxUserIdLength} characters without control characters.");
-            userId = request.UserId;
-        }
-
-        if (!CampaignCatalog.TryParseId(request.CampaignId, out var campaignId)) throw NotFound();
-        var result = await issuance.IssueAsync(campaignId, userId, ct);
+        var result = await issuance.IssueAsync(request.CampaignId, user, request.UserId, ct);
         return result.Status switch
         {
             IssueStatus.Issued or IssueStatus.AlreadyIssued => ToCoupon(result),
             IssueStatus.NotFound => throw NotFound(),
-            IssueStatus.NotOpen => throw new RpcException(RpcCode.FailedPrecondition, ErrorCodes.NotOpen, "The campaign is not open now.", OpensAt(result)),
-            IssueStatus.Ended => throw new RpcException(RpcCode.FailedPrecondition, ErrorCodes.Ended, "The campaign has ended."),
-            IssueStatus.SoldOut => throw new RpcException(RpcCode.ResourceExhausted, ErrorCodes.SoldOut, "All coupons of this campaign are issued."),
-            IssueStatus.WindowSoldOut => throw new RpcException(RpcCode.ResourceExhausted, ErrorCodes.WindowSoldOut, "All coupons of the current window are issued.", OpensAt(result)),
-            _ => throw new RpcException(RpcCode.Unavailable, ErrorCodes.ServiceUnavailable, "Issuing is briefly unavailable; retry shortly."),
+            IssueStatus.Forbidden => throw new RpcStatusException(RpcCode.PermissionDenied, ErrorCodes.Forbidden, "user_id must be empty or the token's subject; only a service token may name another user."),
+            IssueStatus.InvalidUser => throw InvalidArgument("request.invalid", "user_id", $"user_id must be 1..{Principals.MaxUserIdLength} characters without control characters."),
+            IssueStatus.NotOpen => throw new RpcStatusException(RpcCode.FailedPrecondition, ErrorCodes.NotOpen, "The campaign is not open now.", OpensAt(result)),
+            IssueStatus.Ended => throw new RpcStatusException(RpcCode.FailedPrecondition, ErrorCodes.Ended, "The campaign has ended."),
+            IssueStatus.SoldOut => throw new RpcStatusException(RpcCode.ResourceExhausted, ErrorCodes.SoldOut, "All coupons of this campaign are issued."),
+            IssueStatus.WindowSoldOut => throw new RpcStatusException(RpcCode.ResourceExhausted, ErrorCodes.WindowSoldOut, "All coupons of the current window are issued.", OpensAt(result)),
+            _ => throw new RpcStatusException(RpcCode.Unavailable, ErrorCodes.ServiceUnavailable, "Issuing is briefly unavailable; retry shortly."),
         };
     }
+
+    /// <summary>An IssueCoupon call refused for its token, shown in the campaign's live view as the REST route's are.</summary>
+    public void RecordRejectedToken(IssueCouponRequest request) => issuance.RecordRejectedToken(request.CampaignId);
 
     private static IssueCouponResponse ToCoupon(IssueResult result)
     {
@@ -123,15 +104,14 @@ public sealed class CouponRpcService(IssuanceService issuance, ICouponStore stor
     private static Dictionary<string, string>? OpensAt(IssueResult result) =>
         result.OpensAt is { } at ? new() { ["opens_at"] = at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture) } : null;
 
-    private static RpcException NotFound() => new(RpcCode.NotFound, ErrorCodes.CampaignNotFound, "No such campaign.");
+    private static RpcStatusException NotFound() => new(RpcCode.NotFound, ErrorCodes.CampaignNotFound, "No such campaign.");
 
-    private static RpcException InvalidArgument(string reason, string field, string message) =>
+    private static RpcStatusException InvalidArgument(string reason, string field, string message) =>
         new(RpcCode.InvalidArgument, reason, message, new Dictionary<string, string> { ["field"] = field });
 
     /// <summary>The campaign as REST shows it (same status rules), in proto form.</summary>
-    private static Campaign ToCampaign(StoredCampaign stored, CampaignCounts counts, DateTimeOffset now)
+    private static Campaign ToCampaign(CampaignResponse r)
     {
-        var r = CampaignsApi.ToResponse(stored, counts, now);
         var campaign = new Campaign
         {
             Id = r.Id.ToString(CultureInfo.InvariantCulture),
@@ -140,8 +120,8 @@ public sealed class CouponRpcService(IssuanceService issuance, ICouponStore stor
             IssuedCount = r.IssuedCount,
             Remaining = r.Remaining,
             Status = r.Status,
-            IssuedAt = Timestamp.FromDateTimeOffset(stored.Windows[0].StartsAt),
-            ExpiresAt = Timestamp.FromDateTimeOffset(stored.Windows[^1].EndsAt),
+            IssuedAt = Timestamp.FromDateTimeOffset(r.Windows[0].StartsAt),
+            ExpiresAt = Timestamp.FromDateTimeOffset(r.Windows[^1].EndsAt),
             CreatedAt = Timestamp.FromDateTimeOffset(r.CreatedAt),
             ServerTime = Timestamp.FromDateTimeOffset(r.ServerTime),
         };

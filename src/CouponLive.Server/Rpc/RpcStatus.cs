@@ -26,7 +26,7 @@ public enum RpcCode
 /// An RPC error: a status code plus the REST error code (<see cref="Reason"/>, e.g. "campaign.sold_out"),
 /// which starts the message and travels as a google.rpc.ErrorInfo detail with optional metadata (field, opens_at).
 /// </summary>
-public sealed class RpcException(RpcCode code, string reason, string message, IReadOnlyDictionary<string, string>? metadata = null)
+public sealed class RpcStatusException(RpcCode code, string reason, string message, IReadOnlyDictionary<string, string>? metadata = null)
     : Exception(message)
 {
     public RpcCode Code { get; } = code;
@@ -35,10 +35,35 @@ public sealed class RpcException(RpcCode code, string reason, string message, IR
 
     /// <summary>The status message: "reason: message", so clients that show only the message still see the stable code.</summary>
     public string StatusMessage => Reason.Length == 0 ? Message : Reason + ": " + Message;
+
+    public static RpcStatusException StoreUnavailable { get; } =
+        new(RpcCode.Unavailable, ErrorCodes.ServiceUnavailable, "The store is briefly unavailable; retry shortly.");
+
+    /// <summary>A call without a usable bearer token, with the reason the REST API would give.</summary>
+    public static RpcStatusException Unauthenticated(Microsoft.AspNetCore.Authentication.AuthenticateResult auth) =>
+        auth.None
+            ? new(RpcCode.Unauthenticated, ErrorCodes.Unauthorized, "A bearer token is required (authorization: Bearer <jwt>).")
+            : auth.Failure is Microsoft.IdentityModel.Tokens.SecurityTokenExpiredException
+                ? new(RpcCode.Unauthenticated, ErrorCodes.TokenExpired, "The token has expired.")
+                : new(RpcCode.Unauthenticated, ErrorCodes.InvalidToken, "The token is not valid.");
 }
 
 public static class RpcCodes
 {
+    /// <summary>The status an application error code stands for.</summary>
+    public static RpcCode Of(string errorCode) => errorCode switch
+    {
+        ErrorCodes.CampaignNotFound or ErrorCodes.NotFound => RpcCode.NotFound,
+        ErrorCodes.CampaignNameTaken or ErrorCodes.LoginTaken => RpcCode.AlreadyExists,
+        ErrorCodes.NotOpen or ErrorCodes.Ended => RpcCode.FailedPrecondition,
+        ErrorCodes.SoldOut or ErrorCodes.WindowSoldOut => RpcCode.ResourceExhausted,
+        ErrorCodes.Unauthorized or ErrorCodes.InvalidToken or ErrorCodes.TokenExpired or ErrorCodes.InvalidCredentials => RpcCode.Unauthenticated,
+        ErrorCodes.Forbidden => RpcCode.PermissionDenied,
+        ErrorCodes.ServiceUnavailable => RpcCode.Unavailable,
+        ErrorCodes.ServerError => RpcCode.Internal,
+        _ => RpcCode.InvalidArgument,
+    };
+
     /// <summary>Connect's lower_snake_case code name.</summary>
     public static string ConnectName(RpcCode code) => code switch
     {

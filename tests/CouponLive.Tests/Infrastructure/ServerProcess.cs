@@ -16,12 +16,16 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
+    /// <summary>The state (data folder, database) the process runs on.</summary>
+    public ServerState State { get; }
+
     /// <summary>The HTTP/2-only gRPC port (Rpc:GrpcUrl), when started with <c>grpc: true</c>.</summary>
     public Uri? GrpcAddress { get; }
     public bool HasExited => _process.HasExited;
 
-    private ServerProcess(Process process, Uri baseAddress, Uri? grpcAddress)
+    private ServerProcess(Process process, ServerState state, Uri baseAddress, Uri? grpcAddress)
     {
+        State = state;
         _process = process;
         BaseAddress = baseAddress;
         GrpcAddress = grpcAddress;
@@ -63,7 +67,7 @@ public sealed class ServerProcess : IAsyncDisposable
         foreach (var (k, v) in env) info.Environment[k] = v;
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var server = new ServerProcess(process, new Uri(url), grpc ? new Uri(grpcUrl) : null);
+        var server = new ServerProcess(process, state, new Uri(url), grpc ? new Uri(grpcUrl) : null);
         process.OutputDataReceived += (_, e) => server.Capture(e.Data);
         process.ErrorDataReceived += (_, e) => server.Capture(e.Data);
         process.Start();

@@ -47,7 +47,7 @@ public sealed class CampaignValidatorTests
         return definition;
     }
 
-    private static ValidationFailure AssertFails(CreateCampaignRequest? request, string code, string field, DateTimeOffset? now = null)
+    private static ServiceFailure AssertFails(CreateCampaignRequest? request, string code, string field, DateTimeOffset? now = null)
     {
         var ok = CampaignValidator.TryValidate(request, now ?? Now, out var definition, out var failure);
         Assert.False(ok);

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Text.Json.Nodes;
 using CouponLive.Rpc;
@@ -8,58 +7,9 @@ using Google.Rpc;
 
 namespace CouponLive.Tests.Unit;
 
-/// <summary>The byte-level rules of the hand-written gRPC and Connect adapter (docs/adr/0005).</summary>
+/// <summary>The byte-level rules of the Connect adapter and the error details both protocols carry (docs/adr/0008).</summary>
 public sealed class RpcWireTests
 {
-    private static readonly IssueCouponRequest Sample = new() { CampaignId = "42", UserId = "사용자-1" };
-
-    private static byte[] FrameOf(byte flags, byte[] payload, int? declaredLength = null)
-    {
-        var frame = new byte[5 + payload.Length];
-        frame[0] = flags;
-        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)(declaredLength ?? payload.Length));
-        payload.CopyTo(frame, 5);
-        return frame;
-    }
-
-    [Fact]
-    public void A_frame_is_a_flag_byte_a_big_endian_length_and_the_message()
-    {
-        var frame = RpcWire.Frame(Sample);
-        Assert.Equal(0, frame[0]);
-        Assert.Equal((uint)Sample.CalculateSize(), BinaryPrimitives.ReadUInt32BigEndian(frame.AsSpan(1)));
-        Assert.Equal(Sample, IssueCouponRequest.Parser.ParseFrom(RpcWire.ReadUnaryFrame(frame).Span));
-    }
-
-    [Fact]
-    public void An_empty_message_is_a_five_byte_frame()
-    {
-        var frame = RpcWire.Frame(new GetCampaignRequest());
-        Assert.Equal(new byte[5], frame);
-        Assert.True(RpcWire.ReadUnaryFrame(frame).IsEmpty);
-    }
-
-    [Theory]
-    [InlineData(1, RpcCode.Unimplemented, "rpc.compression_unsupported")] // compressed flag
-    [InlineData(2, RpcCode.Internal, "rpc.invalid_frame")]               // truncated message
-    [InlineData(3, RpcCode.Unimplemented, "rpc.not_unary")]              // two messages
-    [InlineData(4, RpcCode.ResourceExhausted, "rpc.message_too_large")] // over 4 MiB declared
-    [InlineData(5, RpcCode.Internal, "rpc.invalid_frame")]               // shorter than a header
-    public void Bad_frames_are_refused_with_a_status(int scenario, RpcCode code, string reason)
-    {
-        var payload = Sample.ToByteArray();
-        byte[] body = scenario switch
-        {
-            1 => FrameOf(1, payload),
-            2 => FrameOf(0, payload, payload.Length + 3),
-            3 => [.. FrameOf(0, payload), .. FrameOf(0, payload)],
-            4 => FrameOf(0, [], RpcWire.MaxMessageBytes + 1),
-            _ => [0, 0, 0],
-        };
-        var error = Assert.Throws<RpcException>(() => RpcWire.ReadUnaryFrame(body));
-        Assert.Equal(code, error.Code);
-        Assert.Equal(reason, error.Reason);
-    }
 
     [Fact]
     public async Task A_body_over_the_limit_is_not_buffered()
@@ -74,33 +24,6 @@ public sealed class RpcWireTests
         await ok.Writer.CompleteAsync();
         Assert.Equal(150, (await RpcWire.ReadBodyAsync(ok.Reader, 150, TestContext.Current.CancellationToken))!.Length);
     }
-
-    [Theory]
-    [InlineData("1H", 36_000_000_000L)]
-    [InlineData("2M", 1_200_000_000L)]
-    [InlineData("3S", 30_000_000L)]
-    [InlineData("100m", 1_000_000L)]
-    [InlineData("7u", 70L)]
-    [InlineData("1n", 1L)]    // rounded up to a tick: still a deadline
-    [InlineData("0n", 0L)]
-    [InlineData("99999999H", 99_999_999L * 36_000_000_000L)]
-    public void Grpc_timeouts_parse_to_ticks(string text, long ticks)
-    {
-        Assert.True(RpcWire.TryParseGrpcTimeout(text, out var timeout));
-        Assert.Equal(ticks, timeout.Ticks);
-    }
-
-    [Theory]
-    [InlineData(null)]
-    [InlineData("")]
-    [InlineData("S")]
-    [InlineData("10")]
-    [InlineData("10s")]
-    [InlineData("-1S")]
-    [InlineData("123456789S")] // at most 8 digits
-    [InlineData(" 1S")]
-    public void Malformed_grpc_timeouts_are_refused(string? text) =>
-        Assert.False(RpcWire.TryParseGrpcTimeout(text, out _));
 
     [Theory]
     [InlineData("1", 1)]
@@ -121,21 +44,6 @@ public sealed class RpcWireTests
         Assert.False(RpcWire.TryParseConnectTimeout(text, out _));
 
     [Theory]
-    [InlineData("campaign.sold_out: All coupons are issued.", "campaign.sold_out: All coupons are issued.")]
-    [InlineData("100% done", "100%25 done")]
-    [InlineData("line\nbreak\t", "line%0Abreak%09")]
-    [InlineData("쿠폰", "%EC%BF%A0%ED%8F%B0")]
-    [InlineData("~ and \u007f", "~ and %7F")]
-    public void Grpc_message_is_percent_encoded_utf8(string message, string encoded)
-    {
-        Assert.Equal(encoded, RpcWire.PercentEncode(message));
-        Assert.Equal(message, RpcWire.PercentDecode(encoded));
-    }
-
-    [Fact]
-    public void Malformed_percent_escapes_are_kept() => Assert.Equal("50%zz%", RpcWire.PercentDecode("50%zz%"));
-
-    [Theory]
     [InlineData(RpcCode.InvalidArgument, "invalid_argument", 400)]
     [InlineData(RpcCode.FailedPrecondition, "failed_precondition", 400)]
     [InlineData(RpcCode.Unauthenticated, "unauthenticated", 401)]
@@ -154,7 +62,7 @@ public sealed class RpcWireTests
         Assert.Equal(status, RpcCodes.ConnectHttpStatus(code));
     }
 
-    private static readonly RpcException SoldOut = new(RpcCode.ResourceExhausted, "campaign.sold_out", "All coupons are issued.",
+    private static readonly RpcStatusException SoldOut = new(RpcCode.ResourceExhausted, "campaign.sold_out", "All coupons are issued.",
         new Dictionary<string, string> { ["opens_at"] = "2031-01-01T00:00:00.000Z" });
 
     [Fact]
@@ -174,10 +82,9 @@ public sealed class RpcWireTests
     }
 
     [Fact]
-    public void Grpc_status_details_bin_is_a_google_rpc_status()
+    public void Grpc_status_details_are_a_google_rpc_status()
     {
-        var bin = RpcWire.StatusDetailsBin(SoldOut);
-        var status = Google.Rpc.Status.Parser.ParseFrom(Convert.FromBase64String(bin.PadRight((bin.Length + 3) / 4 * 4, '=')));
+        var status = Google.Rpc.Status.Parser.ParseFrom(RpcWire.StatusDetails(SoldOut));
         Assert.Equal((int)RpcCode.ResourceExhausted, status.Code);
         Assert.Equal(SoldOut.StatusMessage, status.Message);
         Assert.Equal("campaign.sold_out", status.Details.Single().Unpack<ErrorInfo>().Reason);

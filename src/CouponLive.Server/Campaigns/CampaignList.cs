@@ -1,0 +1,3 @@
+namespace CouponLive.Campaigns;
+
+public sealed record CampaignList(IReadOnlyList<CampaignSummary> Items);

@@ -1,0 +1,17 @@
+namespace CouponLive.Campaigns;
+
+/// <summary>A campaign with its committed counts and status at <see cref="ServerTime"/>: what every transport shows.</summary>
+public sealed record CampaignResponse(
+    long Id,
+    string Name,
+    int TotalQuantity,
+    int IssuedCount,
+    int Remaining,
+    string Status,
+    IReadOnlyList<WindowResponse> Windows,
+    WindowResponse? CurrentWindow,
+    WindowResponse? NextWindow,
+    DateTimeOffset? CouponValidUntil,
+    Benefit? Benefit,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset ServerTime);

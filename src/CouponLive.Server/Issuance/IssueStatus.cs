@@ -1,0 +1,17 @@
+namespace CouponLive.Issuance;
+
+public enum IssueStatus
+{
+    Issued,
+    AlreadyIssued,
+    NotFound,
+    NotOpen,
+    Ended,
+    SoldOut,
+    WindowSoldOut,
+    Unavailable,
+    /// <summary>The caller asked for another user's coupon without a service token (I7).</summary>
+    Forbidden,
+    /// <summary>The user named for a service token's request is not a usable user id.</summary>
+    InvalidUser,
+}

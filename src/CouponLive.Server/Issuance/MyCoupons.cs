@@ -1,0 +1,3 @@
+namespace CouponLive.Issuance;
+
+public sealed record MyCoupons(IReadOnlyList<MyCoupon> Items);

@@ -1,0 +1,56 @@
+using System.Security.Claims;
+using CouponLive.Issuance;
+using CouponLive.Rpc.V1;
+using Grpc.Core;
+using Microsoft.AspNetCore.Authentication;
+
+namespace CouponLive.Rpc;
+
+/// <summary>
+/// gRPC transport (Grpc.AspNetCore: framing, deadlines, compression, message limits) of
+/// <see cref="CouponRpcService"/>: authenticates the call with the REST API's bearer scheme and turns
+/// refusals into a status with a google.rpc.ErrorInfo detail in grpc-status-details-bin.
+/// </summary>
+public sealed class CouponGrpcService(CouponRpcService rpc) : CouponService.CouponServiceBase
+{
+    public override Task<CreateCampaignResponse> CreateCampaign(CreateCampaignRequest request, ServerCallContext context) =>
+        CallAsync(context, user => rpc.CreateCampaignAsync(request, user, context.CancellationToken));
+
+    public override Task<GetCampaignResponse> GetCampaign(GetCampaignRequest request, ServerCallContext context) =>
+        CallAsync(context, user => rpc.GetCampaignAsync(request, user, context.CancellationToken));
+
+    public override Task<IssueCouponResponse> IssueCoupon(IssueCouponRequest request, ServerCallContext context) =>
+        CallAsync(context, user => rpc.IssueCouponAsync(request, user, context.CancellationToken), () => rpc.RecordRejectedToken(request));
+
+    private static async Task<T> CallAsync<T>(ServerCallContext context, Func<ClaimsPrincipal, Task<T>> call, Action? rejected = null)
+    {
+        try
+        {
+            var user = await AuthenticateAsync(context.GetHttpContext(), rejected);
+            // At the deadline the call ends with DEADLINE_EXCEEDED even while a commit it started goes on
+            // (commits are never cancelled, only no longer awaited).
+            return await call(user).WaitAsync(context.CancellationToken);
+        }
+        catch (RpcStatusException error)
+        {
+            throw ToGrpc(error);
+        }
+        catch (StoreUnavailableException)
+        {
+            throw ToGrpc(RpcStatusException.StoreUnavailable);
+        }
+    }
+
+    /// <summary>The caller's principal, from the JwtBearer result UseAuthentication already computed (cached per request).</summary>
+    internal static async Task<ClaimsPrincipal> AuthenticateAsync(HttpContext http, Action? rejected)
+    {
+        var auth = await http.AuthenticateAsync();
+        if (auth.Succeeded) return auth.Principal;
+        rejected?.Invoke();
+        throw RpcStatusException.Unauthenticated(auth);
+    }
+
+    private static Grpc.Core.RpcException ToGrpc(RpcStatusException error) =>
+        new(new Status((StatusCode)(int)error.Code, error.StatusMessage),
+            new Metadata { { "grpc-status-details-bin", RpcWire.StatusDetails(error) } });
+}

@@ -1,0 +1,45 @@
+// grpcurl-style use through server reflection: a client that has no .proto file lists the services,
+// fetches couponlive.v1.CouponService's descriptors from the server and calls it with them.
+// Run by tests/CouponLive.Tests/Rpc/InteropTests.cs with COUPONLIVE_GRPC (the h2c port) and
+// COUPONLIVE_SIGNING_KEY set.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import grpc from "@grpc/grpc-js";
+import { GrpcReflection } from "grpc-js-reflection-client";
+import { mintToken } from "./clients.mjs";
+
+const target = new URL(process.env.COUPONLIVE_GRPC).host;
+const key = process.env.COUPONLIVE_SIGNING_KEY;
+const run = `reflection-${process.pid}-${Date.now()}`;
+const metadata = (token) => {
+  const md = new grpc.Metadata();
+  md.set("authorization", `Bearer ${token}`);
+  return md;
+};
+const unary = (client, method, request, md) =>
+  new Promise((resolve, reject) => client[method](request, md, { deadline: Date.now() + 5000 }, (e, r) => (e ? reject(e) : resolve(r))));
+
+test("lists the services and calls CreateCampaign and IssueCoupon from reflected descriptors only", async () => {
+  const reflection = new GrpcReflection(target, grpc.credentials.createInsecure());
+  const services = await reflection.listServices();
+  assert.ok(services.includes("couponlive.v1.CouponService"), services.join(", "));
+  assert.ok(services.includes("grpc.health.v1.Health"), services.join(", "));
+
+  const methods = (await reflection.listMethods("couponlive.v1.CouponService")).map((m) => m.name);
+  assert.deepEqual([...methods].sort(), ["CreateCampaign", "GetCampaign", "IssueCoupon"]);
+
+  const descriptor = await reflection.getDescriptorBySymbol("couponlive.v1.CouponService");
+  const pkg = descriptor.getPackageObject({ keepCase: true, longs: String, defaults: true });
+  const client = new pkg.couponlive.v1.CouponService(target, grpc.credentials.createInsecure());
+
+  const now = Date.now();
+  const seconds = (ms) => ({ seconds: String(Math.floor(ms / 1000)), nanos: 0 });
+  const created = await unary(client, "CreateCampaign",
+    { name: `c-${run}`, amount: "3", issued_at: seconds(now - 1000), expires_at: seconds(now + 3_600_000) },
+    metadata(mintToken(key, `admin-${run}`, "admin")));
+  const coupon = await unary(client, "IssueCoupon", { campaign_id: created.campaign.id }, metadata(mintToken(key, `user-${run}`, "user")));
+  assert.equal(coupon.campaign_id, created.campaign.id);
+  assert.equal(coupon.sequence, "1");
+  assert.match(coupon.code, /^[가-힣0-9]{1,10}$/u);
+  client.close();
+});
