@@ -49,11 +49,7 @@ public static partial class Extensions
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = AddCode);
         services.AddOpenApi();
-        services.AddMetrics();
-        services.AddSingleton<CouponMetrics>();
-        services.AddSingleton<PrometheusExporter>();
-        var otlp = config.GetSection("Otlp").Get<OtlpOptions>() ?? new OtlpOptions();
-        if (otlp.Endpoint is not null) services.AddSingleton(_ => OtlpMetrics.Create(otlp)!); // disposed (and flushed) with the container
+        builder.AddDiagnostics();
         var health = services.AddHealthChecks().AddCheck<StoreHealthCheck>(settings.IsProduction ? "postgres" : "sqlite", tags: ["ready"]);
 
         // Auth: JWT bearer validated from the token alone; no users-table lookup on the issue path (I7).
@@ -170,8 +166,6 @@ public static partial class Extensions
             throw new InvalidOperationException("Codes:Key differs from the key this database's coupon codes were made with; restore the original key.");
 
         await services.GetRequiredService<AdminBootstrap>().EnsureAdminAsync(CancellationToken.None);
-        services.GetRequiredService<PrometheusExporter>(); // listen from the first request on
-        services.GetService<OtlpMetrics>();
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app));
     }
 
@@ -188,12 +182,7 @@ public static partial class Extensions
     {
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
-        app.MapGet("/metrics", (PrometheusExporter exporter) =>
-        {
-            var text = new System.Text.StringBuilder(4096);
-            exporter.Write(text);
-            return TypedResults.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
-        }).ExcludeFromDescription();
+        app.MapMetrics();
         return app;
     }
 

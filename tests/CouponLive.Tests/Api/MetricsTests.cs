@@ -1,15 +1,24 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using CouponLive.Rpc.V1;
 using CouponLive.Tests.Infrastructure;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
 
 namespace CouponLive.Tests.Api;
 
-/// <summary>/metrics is valid Prometheus text (checked by promtool) and counts exactly the requests made.</summary>
+/// <summary>
+/// /metrics is valid Prometheus text (checked by promtool) and counts exactly the requests made, whichever
+/// transport made them, and so does the live view. A server process of its own: counts are per process.
+/// </summary>
 public abstract class MetricsTests(ServerMode mode) : IAsyncLifetime
 {
-    private CouponLiveServer _server = null!;
+    private ServerProcess _server = null!;
 
-    public async ValueTask InitializeAsync() => _server = CouponLiveServer.Start(await CouponLiveServer.NewStateAsync(mode));
+    public async ValueTask InitializeAsync() => _server = await ServerProcess.StartAsync(await CouponLiveServer.NewStateAsync(mode), grpc: true);
 
     public async ValueTask DisposeAsync()
     {
@@ -17,43 +26,139 @@ public abstract class MetricsTests(ServerMode mode) : IAsyncLifetime
         if (_server.State.Postgres is { } db) await TestServices.DropDatabaseAsync(db);
     }
 
+    private HttpClient Client(string? token = null)
+    {
+        var client = new HttpClient { BaseAddress = _server.BaseAddress };
+        if (token is not null) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
     [Fact]
     public async Task Metrics_parse_and_match_the_requests_made()
     {
-        var campaign = await _server.CreateCampaignAsync(5);
-        var path = $"/api/v1/campaigns/{campaign["id"]}/issue";
+        var id = await TestCampaigns.CreateAsync(_server.BaseAddress, 5);
+        var path = $"/api/v1/campaigns/{id}/issue";
         for (var u = 0; u < 8; u++)
         {
-            using var client = _server.NewClient(TestTokens.Mint($"metered-{u}"));
+            using var client = Client(TestTokens.Mint($"metered-{u}"));
             await client.PostAsync(path, null);              // 5 issued, 3 sold out
             if (u < 2) await client.PostAsync(path, null);   // 2 already issued
         }
-        using (var stranger = _server.NewClient(TestTokens.Mint("x", lifetime: TimeSpan.FromMinutes(-5))))
+        using (var stranger = Client(TestTokens.Mint("x", lifetime: TimeSpan.FromMinutes(-5))))
             await stranger.PostAsync(path, null);            // 1 expired token
-        using (var nobody = _server.NewClient())
+        using (var nobody = Client())
             await nobody.PostAsync(path, null);              // 1 without a token
-        using (var someone = _server.NewClient(TestTokens.Mint("y")))
+        using (var someone = Client(TestTokens.Mint("y")))
             await someone.PostAsync("/api/v1/campaigns/424242/issue", null); // 1 unknown campaign
 
-        var response = await _server.Client.GetAsync("/metrics");
+        using var scraper = Client();
+        var response = await scraper.GetAsync("/metrics");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.StartsWith("text/plain; version=0.0.4", response.Content.Headers.ContentType!.ToString());
+        Assert.StartsWith("text/plain", response.Content.Headers.ContentType!.ToString());
         var text = await response.Content.ReadAsStringAsync();
 
         await AssertPromtoolAcceptsAsync(text);
         var samples = PrometheusText.Parse(text);
-        Assert.Equal(5, samples["couponlive_issue_requests_total{outcome=\"issued\"}"]);
-        Assert.Equal(2, samples["couponlive_issue_requests_total{outcome=\"already_issued\"}"]);
-        Assert.Equal(3, samples["couponlive_issue_requests_total{outcome=\"sold_out\"}"]);
-        Assert.Equal(1, samples["couponlive_issue_requests_total{outcome=\"not_found\"}"]);
-        Assert.Equal(1, samples["couponlive_auth_failures_total{reason=\"auth.token_expired\"}"]);
-        Assert.Equal(1, samples["couponlive_auth_failures_total{reason=\"auth.unauthorized\"}"]);
-        Assert.Equal(5, samples["couponlive_issue_duration_seconds_count{outcome=\"issued\"}"]);
-        Assert.Equal(5, samples["couponlive_issue_duration_seconds_bucket{outcome=\"issued\",le=\"+Inf\"}"]);
+        Assert.Equal(5, samples.Get("couponlive_issue_requests_total", ("outcome", "issued")));
+        Assert.Equal(2, samples.Get("couponlive_issue_requests_total", ("outcome", "already_issued")));
+        Assert.Equal(3, samples.Get("couponlive_issue_requests_total", ("outcome", "sold_out")));
+        Assert.Equal(1, samples.Get("couponlive_issue_requests_total", ("outcome", "not_found")));
+        Assert.Equal(1, samples.Get("couponlive_auth_failures_total", ("reason", "auth.token_expired")));
+        Assert.Equal(1, samples.Get("couponlive_auth_failures_total", ("reason", "auth.unauthorized")));
+        Assert.Equal(5, samples.Get("couponlive_issue_duration_seconds_count", ("outcome", "issued")));
+        Assert.Equal(5, samples.Get("couponlive_issue_duration_seconds_bucket", ("outcome", "issued"), ("le", "+Inf")));
+        // The seconds histograms use their own buckets (the SDK's defaults are for milliseconds): 0.5 ms to 10 s.
+        Assert.True(samples.Has("couponlive_issue_duration_seconds_bucket", ("outcome", "issued"), ("le", "0.0005")), text);
         // Five winners were committed, in one or more groups.
-        Assert.Equal(5 + 2, samples["couponlive_writer_batch_size_sum"]); // holders' retries are committed idempotently too
+        Assert.Equal(5 + 2, samples.Get("couponlive_writer_batch_size_sum")); // holders' retries are committed idempotently too
         if (mode == ServerMode.Production)
-            Assert.Equal(5 + 2 + 3 + 1, samples["couponlive_gate_batch_size_sum"]); // every request, plus the first one's "not loaded" answer
+            Assert.Equal(5 + 2 + 3 + 1, samples.Get("couponlive_gate_batch_size_sum")); // every request, plus the first one's "not loaded" answer
+    }
+
+    [Fact]
+    public async Task Every_transport_is_counted_in_the_metrics_and_the_live_view()
+    {
+        var id = await TestCampaigns.CreateAsync(_server.BaseAddress, 3);
+        var campaign = id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using var channel = GrpcChannel.ForAddress(_server.GrpcAddress!);
+        var grpc = channel.CreateCallInvoker();
+        var issue = new Method<IssueCouponRequest, IssueCouponResponse>(MethodType.Unary, "couponlive.v1.CouponService", "IssueCoupon",
+            Marshallers.Create(m => m.ToByteArray(), IssueCouponRequest.Parser.ParseFrom), Marshallers.Create(m => m.ToByteArray(), IssueCouponResponse.Parser.ParseFrom));
+
+        async Task<HttpStatusCode> Rest(string user)
+        {
+            using var client = Client(TestTokens.Mint(user));
+            return (await client.PostAsync($"/api/v1/campaigns/{id}/issue", null)).StatusCode;
+        }
+        async Task<HttpStatusCode> Connect(string user)
+        {
+            using var client = Client(TestTokens.Mint(user));
+            using var body = new StringContent($$"""{"campaignId":"{{campaign}}"}""", Encoding.UTF8, "application/json");
+            return (await client.PostAsync("/couponlive.v1.CouponService/IssueCoupon", body)).StatusCode;
+        }
+        async Task<StatusCode> Grpc(string? user)
+        {
+            var headers = user is null ? null : new Metadata { { "authorization", "Bearer " + TestTokens.Mint(user) } };
+            try
+            {
+                await grpc.AsyncUnaryCall(issue, null, new CallOptions(headers), new IssueCouponRequest { CampaignId = campaign });
+                return StatusCode.OK;
+            }
+            catch (Grpc.Core.RpcException e)
+            {
+                return e.StatusCode;
+            }
+        }
+
+        Assert.Equal(HttpStatusCode.Created, await Rest("alice"));                  // issued
+        Assert.Equal(HttpStatusCode.OK, await Connect("bob"));                      // issued
+        Assert.Equal(StatusCode.OK, await Grpc("carol"));                          // issued
+        Assert.Equal(HttpStatusCode.Conflict, await Rest("dave"));                  // sold out
+        Assert.Equal(HttpStatusCode.OK, await Connect("alice"));                    // already issued
+        Assert.Equal(StatusCode.OK, await Grpc("bob"));                            // already issued
+        Assert.Equal((HttpStatusCode)429, await Connect("erin"));                   // sold out
+        Assert.Equal(StatusCode.ResourceExhausted, await Grpc("frank"));           // sold out
+        Assert.Equal(StatusCode.Unauthenticated, await Grpc(null));                // rejected for its token
+
+        using var scraper = Client();
+        var samples = await PrometheusText.ReadAsync(scraper);
+        Assert.Equal(3, samples.Get("couponlive_issue_requests_total", ("outcome", "issued")));
+        Assert.Equal(2, samples.Get("couponlive_issue_requests_total", ("outcome", "already_issued")));
+        Assert.Equal(3, samples.Get("couponlive_issue_requests_total", ("outcome", "sold_out")));
+
+        // The live view sums the campaign's finished seconds (published once a second): wait for them.
+        using var admin = Client(TestTokens.Mint("operator", "admin"));
+        var started = Stopwatch.GetTimestamp();
+        Dictionary<string, long> totals;
+        do
+        {
+            await Task.Delay(500);
+            totals = await LiveTotalsAsync(admin, id);
+        }
+        while (totals.GetValueOrDefault("rejected_auth") + totals.GetValueOrDefault("issued") < 4 && Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(10));
+        Assert.Equal(3, totals["issued"]);
+        Assert.Equal(2, totals["already_issued"]);
+        Assert.Equal(3, totals["sold_out"]);
+        Assert.Equal(1, totals["rejected_auth"]);
+    }
+
+    /// <summary>The outcome counts of every second in the live stream's first snapshot.</summary>
+    private static async Task<Dictionary<string, long>> LiveTotalsAsync(HttpClient admin, long campaignId)
+    {
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var stream = await admin.GetStreamAsync($"/api/v1/campaigns/{campaignId}/live", cancel.Token);
+        using var reader = new StreamReader(stream);
+        var line = await reader.ReadLineAsync(cancel.Token);
+        while (line is not null && !line.StartsWith("data: ", StringComparison.Ordinal)) line = await reader.ReadLineAsync(cancel.Token);
+        var snapshot = System.Text.Json.Nodes.JsonNode.Parse(line!["data: ".Length..])!;
+        var names = snapshot["outcomeNames"]!.AsArray().Select(n => n!.GetValue<string>()).ToList();
+        var totals = names.ToDictionary(n => n, _ => 0L);
+        foreach (var second in snapshot["seconds"]!.AsArray())
+        {
+            var outcomes = second!["outcomes"]!.AsArray();
+            for (var i = 0; i < names.Count; i++) totals[names[i]] += outcomes[i]!.GetValue<long>();
+        }
+        return totals;
     }
 
     /// <summary>promtool (Debian package prometheus, installed by scripts/test.sh) is the reference parser.</summary>

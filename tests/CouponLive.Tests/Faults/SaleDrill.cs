@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Http.Json;
 using CouponLive.Storage;
 using CouponLive.Tests.Infrastructure;
 
@@ -43,21 +42,7 @@ public abstract class SaleDrill : IAsyncLifetime
         return started;
     }
 
-    protected static async Task<long> CreateCampaignAsync(Uri server, int quantity)
-    {
-        using var client = new HttpClient { BaseAddress = server };
-        var login = await client.PostAsJsonAsync("/api/v1/auth/token", new { loginId = "admin", password = CouponLiveServer.AdminPassword });
-        var token = (await login.ReadJsonAsync())["accessToken"]!.GetValue<string>();
-        client.DefaultRequestHeaders.Authorization = new("Bearer", token);
-        var response = await client.PostAsJsonAsync("/api/v1/campaigns", new
-        {
-            name = "drill-" + Guid.NewGuid(),
-            totalQuantity = quantity,
-            issueStartsAt = DateTimeOffset.UtcNow.AddSeconds(-1).ToString("O"),
-            issueEndsAt = DateTimeOffset.UtcNow.AddMinutes(10).ToString("O"),
-        });
-        return (await response.ReadJsonAsync())["id"]!.GetValue<long>();
-    }
+    protected static Task<long> CreateCampaignAsync(Uri server, int quantity) => TestCampaigns.CreateAsync(server, quantity);
 
     /// <summary>The Redis key of a campaign's gate meta hash (to find its slot and node).</summary>
     protected string MetaKey(long campaignId) => $"{State.RedisPrefix}:{{c:{campaignId}}}:meta";
