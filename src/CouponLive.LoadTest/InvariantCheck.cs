@@ -39,7 +39,7 @@ public static class InvariantCheck
         string source;
         if (o.Postgres is not null)
         {
-            store = new PostgresCouponStore(o.Postgres);
+            store = PostgresCouponStore.Open(o.Postgres);
             source = "postgres";
         }
         else if (o.Sqlite is not null)

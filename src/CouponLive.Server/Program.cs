@@ -3,24 +3,37 @@ using CouponLive.Auth;
 using CouponLive.Campaigns;
 using CouponLive.Codes;
 using CouponLive.Dashboard;
+using CouponLive.Diagnostics;
+using CouponLive.Http;
 using CouponLive.Issuance;
 using CouponLive.Rpc;
+using CouponLive.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
-builder.AddCouponLive();
+builder.AddHttp();           // Kestrel limits, source-generated JSON, ProblemDetails, OpenAPI
+builder.AddDiagnostics();    // health checks, metrics (Prometheus, OTLP)
+builder.AddStorage();        // SQLite (embedded mode) or PostgreSQL (production mode)
+builder.AddAuth();           // JWT bearer, validated-token cache, accounts, admin
+builder.AddCodes();          // coupon-code codec
+builder.AddCampaigns();      // catalog, campaign service
+builder.AddIssuance();       // admission gate (in process or Redis), group-commit writer, reconciler
+builder.AddDashboard();      // live figures
+builder.AddRpc();            // gRPC (with reflection and health) and Connect, gRPC on its own HTTP/2 port
 
 var app = builder.Build();
-await app.InitializeCouponLiveAsync();
-app.UseCouponLive();
+await app.InitializeAsync(); // schema, code key check, admin account
+app.UseHttp();
+app.UseAuthentication();
+app.UseAuthorization();
 
-app.MapAuthApi();        // POST /api/v1/users, POST /api/v1/auth/token
-app.MapCampaignsApi();   // POST, GET /api/v1/campaigns, GET /api/v1/campaigns/{id}, GET /api/v1/campaigns/{id}/coupons
-app.MapIssuanceApi();    // POST /api/v1/campaigns/{id}/issue, GET /api/v1/me/coupons
-app.MapCouponsApi();     // POST /api/v1/coupons/validate
-app.MapRpc();           // couponlive.v1.CouponService over gRPC and Connect, gRPC reflection and health
-app.MapDashboard();      // /dashboard, GET /api/v1/campaigns/{id}/live (server-sent events)
-app.MapHealthApi();      // /health/live, /health/ready, /metrics
-app.MapOpenApi();        // /openapi/v1.json
+app.MapAuthApi();            // POST /api/v1/users, POST /api/v1/auth/token
+app.MapCampaignsApi();       // POST, GET /api/v1/campaigns, GET /api/v1/campaigns/{id}, GET /api/v1/campaigns/{id}/coupons
+app.MapIssuanceApi();        // POST /api/v1/campaigns/{id}/issue, GET /api/v1/me/coupons
+app.MapCouponsApi();         // POST /api/v1/coupons/validate
+app.MapRpc();                // couponlive.v1.CouponService over gRPC and Connect, gRPC reflection and health
+app.MapDashboard();          // /dashboard, GET /api/v1/campaigns/{id}/live (server-sent events)
+app.MapDiagnostics();        // /health/live, /health/ready, /metrics
+app.MapApiReference();       // /openapi/v1.json, /scalar/v1
 
 await app.RunAsync();
 

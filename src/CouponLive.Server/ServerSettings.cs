@@ -10,6 +10,16 @@ public sealed record ServerSettings(string DataDirectory, string Mode, string? R
 
     public string DatabasePath => Path.Combine(DataDirectory, "couponlive.db");
 
+    /// <summary>The settings of the host being built, resolved once and registered for injection.</summary>
+    public static ServerSettings Of(WebApplicationBuilder builder)
+    {
+        if (builder.Host.Properties.TryGetValue(typeof(ServerSettings), out var known)) return (ServerSettings)known;
+        var settings = Resolve(builder.Configuration);
+        builder.Host.Properties[typeof(ServerSettings)] = settings;
+        builder.Services.AddSingleton(settings);
+        return settings;
+    }
+
     /// <summary>Production mode when both connection strings are set; embedded when neither; otherwise a start-up error.</summary>
     public static ServerSettings Resolve(IConfiguration config)
     {

@@ -1,15 +1,9 @@
 using CouponLive.Http;
-using CouponLive.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Identity;
 
 namespace CouponLive.Auth;
 
-public sealed record SignUpRequest(string? LoginId, string? Password);
-public sealed record SignUpResponse(string UserId, string LoginId);
-public sealed record TokenRequest(string? LoginId, string? Password);
-public sealed record TokenResponse(string AccessToken, string TokenType, DateTimeOffset ExpiresAt);
-
+/// <summary>REST adapter of <see cref="AccountService"/>.</summary>
 public static class AuthApi
 {
     public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder app)
@@ -20,40 +14,15 @@ public static class AuthApi
         return app;
     }
 
-    public static async Task<Results<Created<SignUpResponse>, ProblemHttpResult>> SignUp(
-        SignUpRequest request, ICouponStore store, IPasswordHasher<UserAccount> hasher, TimeProvider time, CancellationToken ct)
+    public static async Task<Results<Created<SignUpResponse>, ProblemHttpResult>> SignUp(SignUpRequest request, AccountService accounts, CancellationToken ct)
     {
-        if (!Credentials.TryNormalizeLoginId(request.LoginId, out var loginId))
-            return Problems.Of(400, ErrorCodes.InvalidLoginId, "The login id must be 3-32 characters: letters, digits, '.', '_' or '-', starting with a letter or digit.", "loginId");
-        if (Credentials.PasswordProblem(request.Password, loginId) is { } problem)
-            return Problems.Of(400, ErrorCodes.WeakPassword, problem, "password");
-
-        var user = new UserAccount(Guid.CreateVersion7().ToString(), loginId, "", Roles.User, time.GetUtcNow());
-        user = user with { PasswordHash = hasher.HashPassword(user, request.Password!) };
-        if (!await store.TryCreateUserAsync(user, ct))
-            return Problems.Of(409, ErrorCodes.LoginTaken, "This login id is taken.", "loginId");
-        return TypedResults.Created((string?)null, new SignUpResponse(user.UserId, user.LoginId));
+        var (account, failure) = await accounts.SignUpAsync(request, ct);
+        return account is null ? Problems.Of(failure!) : TypedResults.Created((string?)null, account);
     }
 
-    public static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> IssueToken(
-        TokenRequest request, ICouponStore store, IPasswordHasher<UserAccount> hasher, TokenService tokens, CancellationToken ct)
+    public static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> IssueToken(TokenRequest request, AccountService accounts, CancellationToken ct)
     {
-        UserAccount? user = null;
-        if (Credentials.TryNormalizeLoginId(request.LoginId, out var loginId) && !string.IsNullOrEmpty(request.Password))
-            user = await store.FindUserByLoginAsync(loginId, ct);
-
-        // Verify against a dummy hash when there is no such user, so timing does not reveal which login ids exist.
-        var hash = user?.PasswordHash ?? DummyHash.Value;
-        var verdict = hasher.VerifyHashedPassword(user ?? DummyUser, hash, request.Password ?? "");
-        if (user is null || verdict == PasswordVerificationResult.Failed)
-            return Problems.Of(401, ErrorCodes.InvalidCredentials, "The login id or password is wrong.");
-        if (verdict == PasswordVerificationResult.SuccessRehashNeeded)
-            await store.UpdateUserAsync(user with { PasswordHash = hasher.HashPassword(user, request.Password!) }, ct);
-
-        var (token, expiresAt) = tokens.Mint(user.UserId, user.Role);
-        return TypedResults.Ok(new TokenResponse(token, "Bearer", expiresAt));
+        var (token, failure) = await accounts.IssueTokenAsync(request, ct);
+        return token is null ? Problems.Of(failure!) : TypedResults.Ok(token);
     }
-
-    private static readonly UserAccount DummyUser = new("", "", "", Roles.User, DateTimeOffset.UnixEpoch);
-    private static readonly Lazy<string> DummyHash = new(() => new PasswordHasher<UserAccount>().HashPassword(DummyUser, Guid.NewGuid().ToString()));
 }

@@ -16,6 +16,16 @@ public sealed record ServerKeys(byte[] SigningKey, byte[] CodeKey)
     public const int MinSigningKeyBytes = 32;
     public const int MinCodeKeyBytes = 16;
 
+    /// <summary>The keys of the host being built, resolved once and registered for injection.</summary>
+    public static ServerKeys Of(WebApplicationBuilder builder)
+    {
+        if (builder.Host.Properties.TryGetValue(typeof(ServerKeys), out var known)) return (ServerKeys)known;
+        var keys = Resolve(builder.Configuration, builder.Environment, ServerSettings.Of(builder));
+        builder.Host.Properties[typeof(ServerKeys)] = keys;
+        builder.Services.AddSingleton(keys);
+        return keys;
+    }
+
     /// <summary>
     /// Keys may be generated only for one development process: in the Production environment, and in
     /// production mode where many processes must share them, they must be configured.

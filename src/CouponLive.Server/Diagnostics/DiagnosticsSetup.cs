@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -5,8 +6,8 @@ using OpenTelemetry.Resources;
 namespace CouponLive.Diagnostics;
 
 /// <summary>
-/// One OpenTelemetry metrics pipeline for the CouponLive meter: scraped at /metrics in the Prometheus text
-/// format, and pushed over OTLP when Otlp:Endpoint is set.
+/// Health endpoints, and one OpenTelemetry metrics pipeline for the CouponLive meter: scraped at /metrics in
+/// the Prometheus text format, and pushed over OTLP when Otlp:Endpoint is set.
 /// </summary>
 public static class DiagnosticsSetup
 {
@@ -14,7 +15,10 @@ public static class DiagnosticsSetup
     {
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<CouponMetrics>();
+        builder.Services.AddHealthChecks();
+        // Read here, once: the exporter is configured while the pipeline is built.
         var otlp = builder.Configuration.GetSection("Otlp").Get<OtlpOptions>() ?? new OtlpOptions();
+        Validator.ValidateObject(otlp, new ValidationContext(otlp), validateAllProperties: true);
         builder.Services.AddOpenTelemetry().ConfigureResource(r => r.AddService("couponlive")).WithMetrics(metrics =>
         {
             metrics.AddMeter(CouponMetrics.MeterName);
@@ -31,9 +35,14 @@ public static class DiagnosticsSetup
         return builder;
     }
 
-    /// <summary>/metrics: the Prometheus text exposition format (or OpenMetrics, when the scraper asks for it).</summary>
-    public static IEndpointRouteBuilder MapMetrics(this IEndpointRouteBuilder app)
+    /// <summary>
+    /// /health/live (the process answers), /health/ready (and its store and Redis do), /metrics (the Prometheus
+    /// text format, or OpenMetrics when the scraper asks for it).
+    /// </summary>
+    public static IEndpointRouteBuilder MapDiagnostics(this IEndpointRouteBuilder app)
     {
+        app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
         app.MapPrometheusScrapingEndpoint("/metrics").ExcludeFromDescription();
         return app;
     }

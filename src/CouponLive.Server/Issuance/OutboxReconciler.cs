@@ -5,15 +5,6 @@ using Microsoft.Extensions.Options;
 
 namespace CouponLive.Issuance;
 
-public sealed class ReconcilerOptions
-{
-    /// <summary>How often the outboxes are swept.</summary>
-    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>Entries younger than this are left to the process that admitted them.</summary>
-    public TimeSpan Delay { get; set; } = TimeSpan.FromSeconds(3);
-}
-
 /// <summary>
 /// Commits admissions whose process died (or stalled) before committing them, from the gate's outbox,
 /// idempotently, then trims the outbox. So a crash can delay an issue but never leak its stock (I6).

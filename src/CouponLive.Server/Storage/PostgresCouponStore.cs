@@ -11,23 +11,28 @@ namespace CouponLive.Storage;
 /// <see cref="PostgresMigrations"/>). Times are timestamptz, truncated to whole milliseconds on the
 /// way in, so both stores give back the same values.
 /// </summary>
-public sealed class PostgresCouponStore(string connectionString) : ICouponStore, IAsyncDisposable
+public sealed class PostgresCouponStore(NpgsqlDataSource db) : ICouponStore, IAsyncDisposable
 {
-    private readonly NpgsqlDataSource _db = NpgsqlDataSource.Create(WithPoolDefaults(connectionString));
+    private readonly NpgsqlDataSource _db = db;
+    private bool _ownsDataSource;
+
+    /// <summary>A store with a data source of its own (tools and tests; the service gets its data source from DI).</summary>
+    public static PostgresCouponStore Open(string connectionString) =>
+        new(NpgsqlDataSource.Create(WithPoolDefaults(connectionString))) { _ownsDataSource = true };
 
     /// <summary>
     /// The group commit runs the same few statements thousands of times a sale: prepare them once per
     /// connection (auto-prepare) and keep them across pool returns (no DISCARD ALL; the store sets no
     /// session state). A connection string that sets auto-prepare keeps its own value.
     /// </summary>
-    private static string WithPoolDefaults(string connectionString)
+    public static string WithPoolDefaults(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString) { NoResetOnClose = true };
         if (builder.MaxAutoPrepare == 0) builder.MaxAutoPrepare = 32;
         return builder.ConnectionString;
     }
 
-    public ValueTask DisposeAsync() => _db.DisposeAsync();
+    public ValueTask DisposeAsync() => _ownsDataSource ? _db.DisposeAsync() : ValueTask.CompletedTask;
 
     public async Task InitializeAsync(CancellationToken ct)
     {

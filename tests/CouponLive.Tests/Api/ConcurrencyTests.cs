@@ -101,10 +101,8 @@ public abstract class ConcurrencyTests(ServerFixture fixture)
     private async Task<long> OutboxLengthAsync(long campaignId)
     {
         var redis = Server.Services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>();
-        var prefix = Server.Services.GetRequiredService<RedisGateOptions>().KeyPrefix;
-        var result = await redis.GetDatabase().ScriptEvaluateAsync("return redis.call('XLEN', KEYS[1])",
-            [(StackExchange.Redis.RedisKey)$"{prefix}:{{c:{campaignId}}}:outbox"]);
-        return (long)result;
+        var key = Server.Services.GetRequiredService<RedisKeys>().Campaign(campaignId, "outbox");
+        return await redis.GetDatabase().StreamLengthAsync(key);
     }
 }
 

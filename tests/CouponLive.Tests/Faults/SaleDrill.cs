@@ -50,7 +50,7 @@ public abstract class SaleDrill : IAsyncLifetime
     /// <summary>Waits (bounded) for the reconciler to land admissions whose process died, then checks everything.</summary>
     protected async Task<InvariantReport> AssertOutcomeAsync(long campaignId, SaleDriver driver, bool expectSoldOut = true)
     {
-        await using var store = new PostgresCouponStore(State.Postgres!);
+        await using var store = PostgresCouponStore.Open(State.Postgres!);
         var report = await store.CheckInvariantsAsync(campaignId, default);
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (expectSoldOut && !report.SoldExactly && DateTime.UtcNow < deadline)

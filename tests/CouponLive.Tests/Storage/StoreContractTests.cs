@@ -532,7 +532,7 @@ public sealed class PostgresStoreContractTests : StoreContractTests
     }
 
     protected override ICouponStore NewStore() =>
-        new PostgresCouponStore(new NpgsqlConnectionStringBuilder(_admin) { Database = _database }.ConnectionString);
+        PostgresCouponStore.Open(new NpgsqlConnectionStringBuilder(_admin) { Database = _database }.ConnectionString);
 
     protected override async Task MigrateToAsync(int version)
     {
@@ -546,7 +546,7 @@ public sealed class PostgresStoreContractTests : StoreContractTests
     {
         // Port 1 on loopback refuses at once: a transient failure must surface, never become Rejected.
         var closed = new NpgsqlConnectionStringBuilder(_admin) { Port = 1, Timeout = 2 }.ConnectionString;
-        await using var store = new PostgresCouponStore(closed);
+        await using var store = PostgresCouponStore.Open(closed);
         var coupon = new IssuedCoupon(1, "u", 1, "0000000000", DateTimeOffset.UnixEpoch, 0);
         await Assert.ThrowsAnyAsync<NpgsqlException>(() => store.CommitAsync([coupon], Ct));
     }

@@ -4,6 +4,7 @@ using CouponLive.Diagnostics;
 using System.Globalization;
 using CouponLive.Storage;
 using StackExchange.Redis;
+using Microsoft.Extensions.Options;
 
 namespace CouponLive.Issuance.Redis;
 
@@ -17,12 +18,14 @@ public sealed partial class RedisAdmissionGate(
     IConnectionMultiplexer redis,
     RedisScripts scripts,
     RedisKeys keys,
-    RedisGateOptions options,
+    IOptions<RedisGateOptions> gateOptions,
     ICouponStore store,
     CouponMetrics metrics,
     TimeProvider time,
     ILogger<RedisAdmissionGate> logger) : IAdmissionGate
 {
+    private readonly RedisGateOptions _options = gateOptions.Value;
+
     private readonly ConcurrentDictionary<long, CampaignQueue> _queues = new();
 
     // Outbox entries of this process's batches -> their admissions not yet stored. An entry goes when
@@ -47,13 +50,13 @@ public sealed partial class RedisAdmissionGate(
 
     private async Task DrainAsync(long campaignId, CampaignQueue queue)
     {
-        var batch = new List<PendingAdmission>(options.MaxBatch);
+        var batch = new List<PendingAdmission>(_options.MaxBatch);
         while (true)
         {
             batch.Clear();
             lock (queue)
             {
-                while (batch.Count < options.MaxBatch && queue.Pending.TryDequeue(out var p)) batch.Add(p);
+                while (batch.Count < _options.MaxBatch && queue.Pending.TryDequeue(out var p)) batch.Add(p);
                 if (batch.Count == 0)
                 {
                     queue.Running = false;
@@ -151,10 +154,10 @@ public sealed partial class RedisAdmissionGate(
                 string.Create(CultureInfo.InvariantCulture, $"{c.Sequence}:{c.IssuedAt.ToUnixTimeMilliseconds()}:{c.WindowIndex}"))).ToArray(), CommandFlags.DemandMaster);
         }
 
-        var sequence = snapshot.Coupons.Count == 0 ? snapshot.MaxSequence : snapshot.MaxSequence + options.SequenceGapOnRebuild;
+        var sequence = snapshot.Coupons.Count == 0 ? snapshot.MaxSequence : snapshot.MaxSequence + _options.SequenceGapOnRebuild;
         var lastEnd = campaign.Windows.Max(w => w.EndsAt);
         var now = time.GetUtcNow();
-        var expireAt = (lastEnd > now ? lastEnd : now) + options.KeyTtlAfterEnd;
+        var expireAt = (lastEnd > now ? lastEnd : now) + _options.KeyTtlAfterEnd;
         var node = await scripts.EvaluateAsync(RedisScripts.LoadMeta, gateKeys,
             [campaign.TotalQuantity, snapshot.Coupons.Count, sequence, expireAt.ToUnixTimeMilliseconds()]);
         LogLoaded(id, snapshot.Coupons.Count, (string?)node);
@@ -236,7 +239,7 @@ public sealed partial class RedisAdmissionGate(
     /// from the store (a shared Redis set could lose its last additions in a failover).
     /// </summary>
     public async ValueTask<IReadOnlyList<long>> KnownCampaignsAsync(CancellationToken ct) =>
-        await store.ListActiveCampaignIdsAsync(time.GetUtcNow() - options.KeyTtlAfterEnd, ct);
+        await store.ListActiveCampaignIdsAsync(time.GetUtcNow() - _options.KeyTtlAfterEnd, ct);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Gate state of campaign {CampaignId} written with {Issued} holders on Redis node {Node}")]
     private partial void LogLoaded(long campaignId, int issued, string? node);

@@ -1,4 +1,5 @@
 using CouponLive.Diagnostics;
+using Microsoft.Extensions.Options;
 
 namespace CouponLive.Issuance.Redis;
 
@@ -11,14 +12,16 @@ namespace CouponLive.Issuance.Redis;
 /// </summary>
 public sealed partial class RedisFailoverWatch(
     RedisAdmissionGate gate,
-    RedisGateOptions options,
+    IOptions<RedisGateOptions> gateOptions,
     CouponMetrics metrics,
     TimeProvider time,
     ILogger<RedisFailoverWatch> logger) : BackgroundService
 {
+    private readonly RedisGateOptions _options = gateOptions.Value;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.OwnerCheckInterval, time);
+        using var timer = new PeriodicTimer(_options.OwnerCheckInterval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             IReadOnlyList<long> campaigns;

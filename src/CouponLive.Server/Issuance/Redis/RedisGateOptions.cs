@@ -1,28 +1,36 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace CouponLive.Issuance.Redis;
 
 public sealed class RedisGateOptions
 {
     /// <summary>Prefix of every key, so several deployments (or test runs) can share one Redis.</summary>
+    [RegularExpression("^[A-Za-z0-9_.-]{1,64}$", ErrorMessage = "Redis:KeyPrefix must be 1-64 letters, digits, '_', '.' or '-'.")]
     public string KeyPrefix { get; set; } = "cl";
 
     /// <summary>Most users decided by one script call; concurrent requests for a campaign are coalesced up to this.</summary>
+    [Range(1, 10_000, ErrorMessage = "Redis:MaxBatch must be between 1 and 10,000 users per script call.")]
     public int MaxBatch { get; set; } = 256;
 
     /// <summary>
     /// Sequence numbers skipped when a campaign is rebuilt after sales began: admissions still in flight from
     /// before the rebuild keep their numbers, so a number never names two coupons.
     /// </summary>
+    [Range(1L, 1L << 24, ErrorMessage = "Redis:SequenceGapOnRebuild must be between 1 and 16,777,216.")]
     public long SequenceGapOnRebuild { get; set; } = 1 << 16;
 
     /// <summary>
     /// How long a campaign's keys outlive its last window (counted from the later of that end and the
     /// keys' load). Expired keys are rebuilt from the store if the campaign is asked for again.
     /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "366.00:00:00", ErrorMessage = "Redis:KeyTtlAfterEnd must be between 1 second and 366 days.")]
     public TimeSpan KeyTtlAfterEnd { get; set; } = TimeSpan.FromHours(24);
 
     /// <summary>How often each process checks that the Redis node holding each active campaign is the one that loaded it.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00", ErrorMessage = "Redis:OwnerCheckInterval must be between 100 ms and 1 hour.")]
     public TimeSpan OwnerCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>How long a script call keeps retrying TRYAGAIN (a slot migrating mid-call) before the request answers 503.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:30", ErrorMessage = "Redis:TryAgainBudget must be between 0 and 30 seconds.")]
     public TimeSpan TryAgainBudget { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using StackExchange.Redis;
+using Microsoft.Extensions.Options;
 
 namespace CouponLive.Issuance.Redis;
 
@@ -8,15 +9,17 @@ namespace CouponLive.Issuance.Redis;
 /// Redis Cluster slot; live figures carry {live:id}, so their many per-second keys neither share nor
 /// slow down the gate's slot when it migrates. No key is shared across campaigns.
 /// </summary>
-public sealed class RedisKeys(RedisGateOptions options)
+public sealed class RedisKeys(IOptions<RedisGateOptions> gateOptions)
 {
+    private readonly RedisGateOptions _options = gateOptions.Value;
+
     public RedisKey Campaign(long campaignId, string part) =>
-        string.Create(CultureInfo.InvariantCulture, $"{options.KeyPrefix}:{{c:{campaignId}}}:{part}");
+        string.Create(CultureInfo.InvariantCulture, $"{_options.KeyPrefix}:{{c:{campaignId}}}:{part}");
 
     /// <summary>meta, holders, windows, wcount, outbox: the keys every gate script takes, in this order.</summary>
     public RedisKey[] Gate(long campaignId) =>
         [Campaign(campaignId, "meta"), Campaign(campaignId, "holders"), Campaign(campaignId, "windows"), Campaign(campaignId, "wcount"), Campaign(campaignId, "outbox")];
 
     public RedisKey LiveSecond(long campaignId, long second) =>
-        string.Create(CultureInfo.InvariantCulture, $"{options.KeyPrefix}:{{live:{campaignId}}}:{second}");
+        string.Create(CultureInfo.InvariantCulture, $"{_options.KeyPrefix}:{{live:{campaignId}}}:{second}");
 }

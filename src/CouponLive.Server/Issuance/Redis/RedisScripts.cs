@@ -1,5 +1,6 @@
 using System.Reflection;
 using StackExchange.Redis;
+using Microsoft.Extensions.Options;
 
 namespace CouponLive.Issuance.Redis;
 
@@ -11,8 +12,10 @@ namespace CouponLive.Issuance.Redis;
 /// answer READONLY), and TRYAGAIN, the answer to a multi-key call while its slot migrates, is retried
 /// for a moment before the request gives up with 503.
 /// </summary>
-public sealed class RedisScripts(IConnectionMultiplexer redis, RedisGateOptions options, TimeProvider time)
+public sealed class RedisScripts(IConnectionMultiplexer redis, IOptions<RedisGateOptions> gateOptions, TimeProvider time)
 {
+    private readonly RedisGateOptions _options = gateOptions.Value;
+
     public static readonly string Admit = Read("admit");
     public static readonly string LoadMeta = Read("load-meta");
     public static readonly string CheckOwner = Read("check-owner");
@@ -33,7 +36,7 @@ public sealed class RedisScripts(IConnectionMultiplexer redis, RedisGateOptions 
                 return await command(db);
             }
             catch (RedisServerException ex) when (ex.Message.StartsWith("TRYAGAIN", StringComparison.Ordinal)
-                                                  && time.GetElapsedTime(started) + pause < options.TryAgainBudget)
+                                                  && time.GetElapsedTime(started) + pause < _options.TryAgainBudget)
             {
                 await Task.Delay(pause, time);
                 pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromMilliseconds(100).Ticks));

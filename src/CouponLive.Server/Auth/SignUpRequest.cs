@@ -1,0 +1,3 @@
+namespace CouponLive.Auth;
+
+public sealed record SignUpRequest(string? LoginId, string? Password);

@@ -1,0 +1,3 @@
+namespace CouponLive.Auth;
+
+public sealed record SignUpResponse(string UserId, string LoginId);

@@ -1,0 +1,3 @@
+namespace CouponLive.Auth;
+
+public sealed record TokenRequest(string? LoginId, string? Password);

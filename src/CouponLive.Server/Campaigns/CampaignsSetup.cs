@@ -1,0 +1,11 @@
+namespace CouponLive.Campaigns;
+
+public static class CampaignsSetup
+{
+    public static WebApplicationBuilder AddCampaigns(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<CampaignCatalog>();
+        builder.Services.AddSingleton<CampaignService>();
+        return builder;
+    }
+}

@@ -1,0 +1,53 @@
+using Microsoft.AspNetCore.Http.Json;
+using Scalar.AspNetCore;
+
+namespace CouponLive.Http;
+
+/// <summary>The HTTP stack every feature shares: Kestrel limits, source-generated JSON, ProblemDetails with a stable code, OpenAPI.</summary>
+public static class HttpSetup
+{
+    public const int MaxRequestBodyBytes = 256 * 1024;
+
+    public static WebApplicationBuilder AddHttp(this WebApplicationBuilder builder)
+    {
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
+        });
+        var services = builder.Services;
+        if (services.All(d => d.ServiceType != typeof(TimeProvider))) services.AddSingleton(TimeProvider.System);
+        services.Configure<JsonOptions>(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, AppJsonContext.Default));
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = AddCode);
+        services.AddOpenApi();
+        return builder;
+    }
+
+    public static WebApplication UseHttp(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        return app;
+    }
+
+    /// <summary>/openapi/v1.json and an interactive page over it at /scalar/v1.</summary>
+    public static IEndpointRouteBuilder MapApiReference(this IEndpointRouteBuilder app)
+    {
+        app.MapOpenApi();
+        app.MapScalarApiReference(o => o.WithTitle("CouponLive API"));
+        return app;
+    }
+
+    private static void AddCode(ProblemDetailsContext context)
+    {
+        var extensions = context.ProblemDetails.Extensions;
+        if (!extensions.ContainsKey("code"))
+        {
+            var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
+            extensions["code"] = context.HttpContext.Items[Problems.CodeItem] as string ?? Problems.DefaultCode(status);
+        }
+        extensions["traceId"] = context.HttpContext.TraceIdentifier;
+    }
+}
