@@ -2,20 +2,6 @@ using CouponLive.Storage;
 
 namespace CouponLive.LoadTest;
 
-/// <summary>The database's view after the run, and the crowd's answers held against it.</summary>
-public sealed record InvariantResult(
-    bool Checked,
-    string Source,
-    InvariantReport? Store,
-    IReadOnlyList<string> Violations,
-    int AnsweredUsers,
-    int MatchedAnswers,
-    int MismatchedAnswers,
-    int RowsWithoutAnswer)
-{
-    public bool Passed => Violations.Count == 0;
-}
-
 /// <summary>
 /// Reads the campaign through the server's own store (PostgreSQL or the embedded SQLite file) and checks
 /// I1-I4 (<see cref="ICouponStore.CheckInvariantsAsync"/>), that every success answer names the coupon

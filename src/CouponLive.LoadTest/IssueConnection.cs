@@ -5,9 +5,6 @@ using System.Text;
 
 namespace CouponLive.LoadTest;
 
-/// <summary>The status of an answer and how many body bytes were copied out (the rest is read and dropped).</summary>
-public readonly record struct HttpAnswer(int Status, int BodyLength);
-
 /// <summary>
 /// One keep-alive HTTP/1.1 connection that sends a request and reads its answer, one at a time.
 /// The tool runs on the same two cores as the service it measures, and HttpClient's request and
@@ -31,6 +28,8 @@ public sealed class IssueConnection : IDisposable
     private Socket? _socket;
     private int _start, _end; // unread bytes of _receive
 
+    /// <param name="target">The issue endpoint (absolute http:// URL).</param>
+    /// <param name="timeout">How long one request may take.</param>
     /// <param name="stop">Ends the run: cuts off a request in flight (OperationCanceledException).</param>
     public IssueConnection(Uri target, TimeSpan timeout, CancellationToken stop)
     {

@@ -3,8 +3,6 @@ using System.Net;
 
 namespace CouponLive.LoadTest;
 
-public enum Scenario { Stampede, Rate, Tokens }
-
 /// <summary>Everything a run needs; parsed from the command line (see <see cref="Usage"/>) or built by tests.</summary>
 public sealed class LoadOptions
 {

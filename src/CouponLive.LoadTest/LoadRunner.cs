@@ -10,15 +10,9 @@ using System.Threading.Channels;
 
 namespace CouponLive.LoadTest;
 
-/// <summary>The outcome of a run: the report and where it was written.</summary>
-public sealed record LoadResult(LoadReport Report, string JsonPath, string HtmlPath)
-{
-    public bool Passed => Report.Passed;
-}
-
 /// <summary>
 /// Prepares an event (campaign, tokens), drives one scenario against it, checks the invariants in
-/// the database and writes the report. Tests call <see cref="RunAsync"/> directly; the CLI wraps it.
+/// the database and writes the report. Tests call <see cref="RunAsync(LoadOptions, TextWriter, CancellationToken)"/> directly; the CLI wraps it.
 /// </summary>
 public sealed class LoadRunner : IDisposable
 {

@@ -3,9 +3,6 @@ using System.Diagnostics;
 
 namespace CouponLive.LoadTest;
 
-/// <summary>What one answer meant for the sale.</summary>
-public enum Outcome { Issued, AlreadyIssued, SoldOut, WindowSoldOut, NotOpen, Ended, Unavailable, HttpError, TransportError, Timeout, CutOff }
-
 /// <summary>
 /// Counters, the latency histogram and a per-second timeline, written lock-free by every sender.
 /// Time zero is the window's opening (stampede) or the first intended send (rate).

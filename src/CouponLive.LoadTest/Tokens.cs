@@ -5,9 +5,6 @@ using System.Text.Json;
 
 namespace CouponLive.LoadTest;
 
-/// <summary>One synthetic user: the id the service will see (the token's sub) and the ready-made header value.</summary>
-public sealed record LoadUser(string UserId, string Bearer);
-
 /// <summary>
 /// Mints HS256 access tokens (sub, role=user, iss, aud, iat, nbf, exp) from the service's signing key,
 /// as an external identity provider would. Hand-rolled rather than JsonWebTokenHandler: it is ~20x

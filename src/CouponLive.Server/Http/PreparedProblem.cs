@@ -9,7 +9,7 @@ namespace CouponLive.Http;
 /// A ProblemDetails answer whose constant part (type, title, status, detail, code) is encoded once.
 /// The issue endpoint gives the crowd after a sell-out thousands of these a second, so it skips the
 /// ProblemDetails service (a dictionary, a serializer pass and a chunked body per answer; see
-/// <see cref="BufferedJson"/>). The body is the one <see cref="Problems.Of"/> gives: the same fields
+/// <see cref="BufferedJson"/>). The body is the one <see cref="Problems.Of(int, string, string, string?, DateTimeOffset?)"/> gives: the same fields
 /// in the same order, with traceId.
 /// </summary>
 public sealed class PreparedProblem : IResult, IStatusCodeHttpResult, IContentTypeHttpResult, IEndpointMetadataProvider

@@ -44,17 +44,6 @@ public sealed class InProcessAdmissionGate(TimeProvider time) : IAdmissionGate
         return new Release(gate);
     }
 
-    // Admissions live and die with this process, and commits happen in it: there is no outbox.
-    public ValueTask<IReadOnlyList<OutboxEntry>> ReadOutboxAsync(long campaignId, DateTimeOffset admittedBefore, int maxEntries, CancellationToken ct) =>
-        ValueTask.FromResult<IReadOnlyList<OutboxEntry>>([]);
-
-    public ValueTask DeleteOutboxAsync(long campaignId, IReadOnlyList<string> entryIds, CancellationToken ct) => ValueTask.CompletedTask;
-
-    public ValueTask ReleaseOutboxAsync(long campaignId, IReadOnlyList<string> outboxIds, CancellationToken ct) => ValueTask.CompletedTask;
-
-    public ValueTask<IReadOnlyList<long>> KnownCampaignsAsync(CancellationToken ct) =>
-        ValueTask.FromResult<IReadOnlyList<long>>(_campaigns.Keys.ToList());
-
     private sealed class Release(SemaphoreSlim gate) : IAsyncDisposable
     {
         public ValueTask DisposeAsync()

@@ -23,12 +23,12 @@ public sealed partial class IssuanceService(
     IssueWriter writer,
     ICouponStore store,
     CouponCodeCodec codec,
-    OutboxReconciler reconciler,
     CouponMetrics metrics,
     LiveStats live,
     TimeProvider time,
     IOptions<IssuanceOptions> options,
-    ILogger<IssuanceService> logger)
+    ILogger<IssuanceService> logger,
+    OutboxReconciler? reconciler = null)
 {
     private readonly ConcurrentDictionary<long, SemaphoreSlim> _loadLocks = new();
 
@@ -174,7 +174,7 @@ public sealed partial class IssuanceService(
                     await using (loadLock)
                     {
                         if (await gate.IsLoadedAsync(campaign.Id, ct)) return true;
-                        await reconciler.CommitOutboxAsync(campaign.Id, DateTimeOffset.MaxValue, ct);
+                        if (reconciler is not null) await reconciler.CommitOutboxAsync(campaign.Id, DateTimeOffset.MaxValue, ct);
                         var snapshot = await store.LoadGateSnapshotAsync(campaign.Id, ct);
                         await gate.LoadAsync(campaign, snapshot, ct);
                         LogGateLoaded(campaign.Id, snapshot.Coupons.Count);

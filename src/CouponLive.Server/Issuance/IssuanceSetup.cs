@@ -13,15 +13,18 @@ public static class IssuanceSetup
         var services = builder.Services;
         var settings = ServerSettings.Of(builder);
         services.AddValidatedOptions<IssuanceOptions>("Issuance");
-        services.AddValidatedOptions<ReconcilerOptions>("Reconciler");
         if (settings.IsProduction)
         {
+            services.AddValidatedOptions<ReconcilerOptions>("Reconciler");
             services.AddValidatedOptions<RedisGateOptions>("Redis");
             services.AddSingleton<StackExchange.Redis.IConnectionMultiplexer>(_ => RedisConnection.Connect(settings.RedisConnection!));
             services.AddSingleton<RedisKeys>();
             services.AddSingleton<RedisScripts>();
             services.AddSingleton<RedisAdmissionGate>();
             services.AddSingleton<IAdmissionGate>(sp => sp.GetRequiredService<RedisAdmissionGate>());
+            services.AddSingleton<IAdmissionOutbox>(sp => sp.GetRequiredService<RedisAdmissionGate>());
+            services.AddSingleton<OutboxReconciler>();
+            services.AddHostedService(sp => sp.GetRequiredService<OutboxReconciler>());
             services.AddHostedService<RedisFailoverWatch>();
             services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);
         }
@@ -29,8 +32,6 @@ public static class IssuanceSetup
         {
             services.AddSingleton<IAdmissionGate, InProcessAdmissionGate>();
         }
-        services.AddSingleton<OutboxReconciler>();
-        services.AddHostedService(sp => sp.GetRequiredService<OutboxReconciler>());
         services.AddSingleton<IssueWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<IssueWriter>());
         services.AddSingleton<IssuanceService>();

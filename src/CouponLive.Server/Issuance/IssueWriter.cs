@@ -13,7 +13,7 @@ namespace CouponLive.Issuance;
 /// so an admission is never dropped while the process lives; its caller may give up waiting
 /// (503), and a retry of the same user joins the same pending commit.
 /// </summary>
-public sealed partial class IssueWriter(ICouponStore store, IAdmissionGate gate, CouponMetrics metrics, ILogger<IssueWriter> logger) : BackgroundService
+public sealed partial class IssueWriter(ICouponStore store, CouponMetrics metrics, ILogger<IssueWriter> logger, IAdmissionOutbox? outbox = null) : BackgroundService
 {
     public const int MaxGroupSize = 1_000;
 
@@ -59,12 +59,12 @@ public sealed partial class IssueWriter(ICouponStore store, IAdmissionGate gate,
                 else p.Done.TrySetResult(outcomes[i]);
             }
             // Not awaited: the next group's commit must not wait for Redis; releasing is best effort.
-            if (outcomes is not null) _ = ReleaseOutboxAsync(group.ToList(), outcomes);
+            if (outbox is not null && outcomes is not null) _ = ReleaseOutboxAsync(outbox, group.ToList(), outcomes);
         }
     }
 
     /// <summary>Releases the outbox records of admissions now stored. Best effort: the reconciler sweeps what is left.</summary>
-    private async Task ReleaseOutboxAsync(List<PendingCommit> group, IReadOnlyList<CommitOutcome> outcomes)
+    private async Task ReleaseOutboxAsync(IAdmissionOutbox outbox, List<PendingCommit> group, IReadOnlyList<CommitOutcome> outcomes)
     {
         Dictionary<long, List<string>>? byCampaign = null;
         for (var i = 0; i < group.Count; i++)
@@ -81,7 +81,7 @@ public sealed partial class IssueWriter(ICouponStore store, IAdmissionGate gate,
         {
             try
             {
-                await gate.ReleaseOutboxAsync(campaignId, ids, CancellationToken.None);
+                await outbox.ReleaseOutboxAsync(campaignId, ids, CancellationToken.None);
             }
             catch (Exception ex)
             {
@@ -133,6 +133,3 @@ public sealed partial class IssueWriter(ICouponStore store, IAdmissionGate gate,
         public TaskCompletionSource<CommitOutcome> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
-
-/// <summary>The store could not commit in time: the caller answers 503 and the client retries.</summary>
-public sealed class StoreUnavailableException(string message) : Exception(message);

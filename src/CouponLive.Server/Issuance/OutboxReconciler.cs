@@ -10,6 +10,7 @@ namespace CouponLive.Issuance;
 /// idempotently, then trims the outbox. So a crash can delay an issue but never leak its stock (I6).
 /// </summary>
 public sealed partial class OutboxReconciler(
+    IAdmissionOutbox outbox,
     IAdmissionGate gate,
     ICouponStore store,
     CouponCodeCodec codec,
@@ -26,7 +27,7 @@ public sealed partial class OutboxReconciler(
         var added = 0;
         while (true)
         {
-            var entries = await gate.ReadOutboxAsync(campaignId, before, PageSize, ct);
+            var entries = await outbox.ReadOutboxAsync(campaignId, before, PageSize, ct);
             if (entries.Count == 0) return added;
             var coupons = entries.Select(e => new IssuedCoupon(e.CampaignId, e.UserId, e.Sequence, codec.Encode(e.CampaignId, e.Sequence), e.At, e.WindowIndex)).ToList();
             var outcomes = await store.CommitAsync(coupons, ct);
@@ -44,7 +45,7 @@ public sealed partial class OutboxReconciler(
                 metrics.ReconcilerActions.Add(1, CouponMetrics.Tag("action", action));
             }
             var ids = entries.Select(e => e.Id).Distinct().ToList();
-            await gate.DeleteOutboxAsync(campaignId, ids, ct);
+            await outbox.DeleteOutboxAsync(campaignId, ids, ct);
             if (disagreements > 0)
             {
                 // The store refused admissions the gate made: the gate's counts are off, rebuild them.
@@ -63,7 +64,7 @@ public sealed partial class OutboxReconciler(
         {
             try
             {
-                foreach (var campaignId in await gate.KnownCampaignsAsync(stoppingToken))
+                foreach (var campaignId in await outbox.KnownCampaignsAsync(stoppingToken))
                 {
                     var added = await CommitOutboxAsync(campaignId, time.GetUtcNow() - options.Value.Delay, stoppingToken);
                     if (added > 0) LogRecovered(campaignId, added);

@@ -23,10 +23,3 @@ public sealed class WindowTable(IReadOnlyList<CampaignWindow> windows)
         return i >= 0 && t < _ends[i] ? (i, next) : (-1, next);
     }
 }
-
-/// <summary>The gate's clock, in whole milliseconds: the precision the store keeps, so every answer about one coupon agrees.</summary>
-public static class GateClock
-{
-    public static DateTimeOffset Now(TimeProvider time) =>
-        DateTimeOffset.FromUnixTimeMilliseconds(time.GetUtcNow().ToUnixTimeMilliseconds());
-}

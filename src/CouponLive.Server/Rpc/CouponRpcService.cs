@@ -3,7 +3,6 @@ using System.Security.Claims;
 using System.Text;
 using CouponLive.Auth;
 using CouponLive.Campaigns;
-using CouponLive.Http;
 using CouponLive.Issuance;
 using CouponLive.Rpc.V1;
 using Google.Protobuf.WellKnownTypes;

@@ -2,38 +2,6 @@ using CouponLive.Campaigns;
 
 namespace CouponLive.Storage;
 
-public sealed record StoredCampaign(
-    long Id,
-    string Name,
-    int TotalQuantity,
-    IReadOnlyList<CampaignWindow> Windows,
-    DateTimeOffset? CouponValidUntil,
-    Benefit? Benefit,
-    DateTimeOffset CreatedAt);
-
-/// <summary>Committed issue counts: the database's view, which is the arbiter.</summary>
-public sealed record CampaignCounts(int Issued, IReadOnlyList<int> IssuedPerWindow);
-
-public sealed record UserAccount(string UserId, string LoginId, string PasswordHash, string Role, DateTimeOffset CreatedAt);
-
-/// <summary>A coupon as stored. The code is derived from (CampaignId, Sequence), stored for lookup and the UNIQUE check.</summary>
-public sealed record IssuedCoupon(long CampaignId, string UserId, long Sequence, string Code, DateTimeOffset IssuedAt, int WindowIndex);
-
-public enum CommitStatus
-{
-    /// <summary>This call wrote the row.</summary>
-    Inserted,
-    /// <summary>The user already held a coupon of the campaign (same or other row); <see cref="CommitOutcome.Coupon"/> is the stored one.</summary>
-    Existing,
-    /// <summary>The database refused the row (a constraint the gate should have kept): never retried.</summary>
-    Rejected,
-}
-
-public readonly record struct CommitOutcome(CommitStatus Status, IssuedCoupon? Coupon);
-
-/// <summary>Everything needed to rebuild a campaign's admission gate from committed rows.</summary>
-public sealed record GateSnapshot(IReadOnlyList<IssuedCoupon> Coupons, long MaxSequence);
-
 /// <summary>The durable store: SQLite in embedded mode, PostgreSQL in production mode. It re-checks I1-I3 with its own constraints.</summary>
 public interface ICouponStore
 {

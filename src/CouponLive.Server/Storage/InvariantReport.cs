@@ -2,7 +2,7 @@ using CouponLive.Codes;
 
 namespace CouponLive.Storage;
 
-/// <summary>What the database holds for one campaign, and which invariants (DESIGN.md section 1) it breaks.</summary>
+/// <summary>What the database holds for one campaign, and which invariants (docs/architecture.md) it breaks.</summary>
 public sealed record InvariantReport(
     long CampaignId,
     int TotalQuantity,

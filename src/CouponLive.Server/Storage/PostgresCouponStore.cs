@@ -1,5 +1,4 @@
 using CouponLive.Campaigns;
-using CouponLive.Codes;
 using Dapper;
 using Npgsql;
 
@@ -362,32 +361,7 @@ public sealed class PostgresCouponStore(NpgsqlDataSource db) : ICouponStore, IAs
     public async Task<InvariantReport> CheckInvariantsAsync(long campaignId, CancellationToken ct)
     {
         await using var conn = await _db.OpenConnectionAsync(ct);
-        // One snapshot for every count, so a concurrent commit cannot show up in some and not others.
-        await using var tx = await conn.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
-        var c = await conn.QuerySingleAsync<(int Total, int Counter)>(Cmd(
-            "SELECT total_quantity, issued_count FROM campaigns WHERE campaign_id = @campaignId", new { campaignId }, ct, tx));
-        var rows = await conn.QuerySingleAsync<(long Rows, long Users, long Codes)>(Cmd(
-            "SELECT COUNT(*), COUNT(DISTINCT user_id), COUNT(DISTINCT code) FROM coupons WHERE campaign_id = @campaignId", new { campaignId }, ct, tx));
-        var codes = await conn.QueryAsync<string>(Cmd("SELECT code FROM coupons WHERE campaign_id = @campaignId", new { campaignId }, ct, tx));
-        var outside = await conn.ExecuteScalarAsync<long>(Cmd(
-            """
-            SELECT COUNT(*) FROM coupons k LEFT JOIN campaign_windows w
-              ON w.campaign_id = k.campaign_id AND w.window_index = k.window_index
-            WHERE k.campaign_id = @campaignId AND (w.campaign_id IS NULL OR k.issued_at < w.starts_at OR k.issued_at >= w.ends_at)
-            """, new { campaignId }, ct, tx));
-        var windows = (await conn.QueryAsync<(int Quota, int Counter, long Rows)>(Cmd(
-            """
-            SELECT COALESCE(w.quota, -1), w.issued_count,
-                   (SELECT COUNT(*) FROM coupons k WHERE k.campaign_id = w.campaign_id AND k.window_index = w.window_index)
-            FROM campaign_windows w WHERE w.campaign_id = @campaignId
-            """, new { campaignId }, ct, tx))).ToList();
-        await tx.CommitAsync(ct);
-        return new InvariantReport(
-            campaignId, c.Total, c.Counter, (int)rows.Rows, (int)rows.Users, (int)rows.Codes,
-            codes.Count(code => !CouponCodeCodec.HasValidCheck(code) || code.Length != CouponCodeCodec.Length),
-            (int)outside,
-            windows.Count(w => w.Quota >= 0 && w.Rows > w.Quota),
-            windows.Count(w => w.Counter != w.Rows));
+        return await InvariantQuery.RunAsync(conn, campaignId, System.Data.IsolationLevel.RepeatableRead, ct);
     }
 
     public async Task<bool> IsHealthyAsync(CancellationToken ct)

@@ -1,7 +1,6 @@
 using System.Data;
 using System.Globalization;
 using CouponLive.Campaigns;
-using CouponLive.Codes;
 using Dapper;
 using Microsoft.Data.Sqlite;
 
@@ -289,29 +288,8 @@ public sealed class SqliteCouponStore(string databasePath) : ICouponStore
     public async Task<InvariantReport> CheckInvariantsAsync(long campaignId, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        var c = await conn.QuerySingleAsync<(long Total, long Counter)>(
-            "SELECT total_quantity, issued_count FROM campaigns WHERE campaign_id = @campaignId", new { campaignId });
-        var rows = await conn.QuerySingleAsync<(long Rows, long Users, long Codes)>(
-            "SELECT COUNT(*), COUNT(DISTINCT user_id), COUNT(DISTINCT code) FROM coupons WHERE campaign_id = @campaignId", new { campaignId });
-        var codes = await conn.QueryAsync<string>("SELECT code FROM coupons WHERE campaign_id = @campaignId", new { campaignId });
-        var outside = await conn.ExecuteScalarAsync<long>(
-            """
-            SELECT COUNT(*) FROM coupons k LEFT JOIN campaign_windows w
-              ON w.campaign_id = k.campaign_id AND w.window_index = k.window_index
-            WHERE k.campaign_id = @campaignId AND (w.campaign_id IS NULL OR k.issued_at < w.starts_at OR k.issued_at >= w.ends_at)
-            """, new { campaignId });
-        var windows = (await conn.QueryAsync<(long Quota, long Counter, long Rows)>(
-            """
-            SELECT COALESCE(w.quota, -1), w.issued_count,
-                   (SELECT COUNT(*) FROM coupons k WHERE k.campaign_id = w.campaign_id AND k.window_index = w.window_index)
-            FROM campaign_windows w WHERE w.campaign_id = @campaignId
-            """, new { campaignId })).ToList();
-        return new InvariantReport(
-            campaignId, (int)c.Total, (int)c.Counter, (int)rows.Rows, (int)rows.Users, (int)rows.Codes,
-            codes.Count(code => !CouponCodeCodec.HasValidCheck(code) || code.Length != CouponCodeCodec.Length),
-            (int)outside,
-            windows.Count(w => w.Quota >= 0 && w.Rows > w.Quota),
-            windows.Count(w => w.Counter != w.Rows));
+        // A read transaction in WAL mode reads one snapshot from its first statement on.
+        return await InvariantQuery.RunAsync(conn, campaignId, System.Data.IsolationLevel.Serializable, ct);
     }
 
     public async Task<bool> IsHealthyAsync(CancellationToken ct)

@@ -9,7 +9,7 @@ public sealed class SettingsValidationTests
     [InlineData("Issuance__CommitTimeout", "-00:00:01", "Issuance:CommitTimeout must be between 0 and 10 minutes")]
     [InlineData("Auth__TokenLifetime", "00:00:05", "Auth:TokenLifetime must be between 1 minute and 7 days")]
     [InlineData("Auth__TokenCacheSize", "-1", "Auth:TokenCacheSize must be between 0 (off) and 10,000,000")]
-    [InlineData("Reconciler__Interval", "00:00:00", "Reconciler:Interval must be between 10 ms and 1 hour")]
+    [InlineData("Issuance__LoadTimeout", "01:00:00", "Issuance:LoadTimeout must be between 0 and 10 minutes")]
     [InlineData("Otlp__Protocol", "carrier-pigeon", "Otlp:Protocol must be http or grpc")]
     [InlineData("Rpc__GrpcUrl", "http://127.0.0.1", "Rpc:GrpcUrl must be an http:// URL with an explicit port")]
     public async Task The_service_refuses_to_start_with_the_settings_name_and_reason(string setting, string value, string message)
@@ -19,14 +19,16 @@ public sealed class SettingsValidationTests
         Assert.Contains(message, failure.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task A_bad_redis_setting_stops_a_production_server_too()
+    [Theory]
+    [InlineData("Redis__MaxBatch", "0", "Redis:MaxBatch must be between 1 and 10,000")]
+    [InlineData("Reconciler__Interval", "00:00:00", "Reconciler:Interval must be between 10 ms and 1 hour")]
+    public async Task A_bad_production_setting_stops_a_production_server(string setting, string value, string message)
     {
         var state = await CouponLiveServer.NewStateAsync(ServerMode.Production);
         try
         {
-            var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => ServerProcess.StartAsync(state, new() { ["Redis__MaxBatch"] = "0" }));
-            Assert.Contains("Redis:MaxBatch must be between 1 and 10,000", failure.Message, StringComparison.Ordinal);
+            var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => ServerProcess.StartAsync(state, new() { [setting] = value }));
+            Assert.Contains(message, failure.Message, StringComparison.Ordinal);
         }
         finally
         {

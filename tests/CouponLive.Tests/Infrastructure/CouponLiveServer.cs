@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -137,33 +136,4 @@ public sealed class CouponLiveServer : IAsyncDisposable
         Client.Dispose();
         await _factory.DisposeAsync();
     }
-}
-
-/// <summary>
-/// The state a server runs on; pass it to another Start to restart over the same state. Production mode
-/// uses the shared test Redis unless <paramref name="Redis"/> names another (a Cluster or Sentinel topology).
-/// </summary>
-public sealed record ServerState(string DataDirectory, string? Postgres, string? RedisPrefix, string? Redis = null)
-{
-    public string RedisConnection => Redis ?? TestServices.Redis;
-}
-
-public static class HttpAssertions
-{
-    /// <summary>Reads a ProblemDetails body and checks its status and stable code.</summary>
-    public static async Task<JsonObject> AssertProblemAsync(this HttpResponseMessage response, HttpStatusCode status, string code)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Xunit.Assert.True(status == response.StatusCode, $"expected {(int)status} {code}, got {(int)response.StatusCode}: {text}");
-        Xunit.Assert.StartsWith("application/problem+json", response.Content.Headers.ContentType?.ToString() ?? "");
-        var problem = JsonNode.Parse(text)!.AsObject();
-        Xunit.Assert.Equal(code, problem["code"]?.GetValue<string>());
-        Xunit.Assert.Equal((int)status, problem["status"]!.GetValue<int>());
-        return problem;
-    }
-
-    public static async Task<JsonObject> ReadJsonAsync(this HttpResponseMessage response) =>
-        JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
-
-    public static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
 }

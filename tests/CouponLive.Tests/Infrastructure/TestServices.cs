@@ -2,8 +2,6 @@ using Npgsql;
 
 namespace CouponLive.Tests.Infrastructure;
 
-public enum ServerMode { Embedded, Production }
-
 /// <summary>
 /// The Redis and PostgreSQL that scripts/test.sh starts (scripts/services.sh) and names in
 /// COUPONLIVE_TEST_REDIS and COUPONLIVE_TEST_POSTGRES. Missing variables fail the test with a hint:

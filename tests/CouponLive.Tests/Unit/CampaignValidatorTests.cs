@@ -1,6 +1,5 @@
 using System.Globalization;
 using CouponLive.Campaigns;
-using Xunit;
 
 namespace CouponLive.Tests.Campaigns;
 

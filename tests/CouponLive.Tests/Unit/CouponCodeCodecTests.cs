@@ -1,10 +1,7 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using CouponLive.Codes;
-using Xunit;
 
 namespace CouponLive.Tests.Codes;
 

@@ -2,7 +2,6 @@ using System.IO.Pipelines;
 using System.Text.Json.Nodes;
 using CouponLive.Rpc;
 using CouponLive.Rpc.V1;
-using Google.Protobuf;
 using Google.Rpc;
 
 namespace CouponLive.Tests.Unit;

@@ -22,7 +22,7 @@ public sealed partial class RedisAdmissionGate(
     ICouponStore store,
     CouponMetrics metrics,
     TimeProvider time,
-    ILogger<RedisAdmissionGate> logger) : IAdmissionGate
+    ILogger<RedisAdmissionGate> logger) : IAdmissionGate, IAdmissionOutbox
 {
     private readonly RedisGateOptions _options = gateOptions.Value;
 

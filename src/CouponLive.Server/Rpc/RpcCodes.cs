@@ -1,53 +1,5 @@
 namespace CouponLive.Rpc;
 
-/// <summary>The gRPC status codes (the numbers are the wire values of grpc-status).</summary>
-public enum RpcCode
-{
-    Ok = 0,
-    Cancelled = 1,
-    Unknown = 2,
-    InvalidArgument = 3,
-    DeadlineExceeded = 4,
-    NotFound = 5,
-    AlreadyExists = 6,
-    PermissionDenied = 7,
-    ResourceExhausted = 8,
-    FailedPrecondition = 9,
-    Aborted = 10,
-    OutOfRange = 11,
-    Unimplemented = 12,
-    Internal = 13,
-    Unavailable = 14,
-    DataLoss = 15,
-    Unauthenticated = 16,
-}
-
-/// <summary>
-/// An RPC error: a status code plus the REST error code (<see cref="Reason"/>, e.g. "campaign.sold_out"),
-/// which starts the message and travels as a google.rpc.ErrorInfo detail with optional metadata (field, opens_at).
-/// </summary>
-public sealed class RpcStatusException(RpcCode code, string reason, string message, IReadOnlyDictionary<string, string>? metadata = null)
-    : Exception(message)
-{
-    public RpcCode Code { get; } = code;
-    public string Reason { get; } = reason;
-    public IReadOnlyDictionary<string, string> Metadata { get; } = metadata ?? new Dictionary<string, string>();
-
-    /// <summary>The status message: "reason: message", so clients that show only the message still see the stable code.</summary>
-    public string StatusMessage => Reason.Length == 0 ? Message : Reason + ": " + Message;
-
-    public static RpcStatusException StoreUnavailable { get; } =
-        new(RpcCode.Unavailable, ErrorCodes.ServiceUnavailable, "The store is briefly unavailable; retry shortly.");
-
-    /// <summary>A call without a usable bearer token, with the reason the REST API would give.</summary>
-    public static RpcStatusException Unauthenticated(Microsoft.AspNetCore.Authentication.AuthenticateResult auth) =>
-        auth.None
-            ? new(RpcCode.Unauthenticated, ErrorCodes.Unauthorized, "A bearer token is required (authorization: Bearer <jwt>).")
-            : auth.Failure is Microsoft.IdentityModel.Tokens.SecurityTokenExpiredException
-                ? new(RpcCode.Unauthenticated, ErrorCodes.TokenExpired, "The token has expired.")
-                : new(RpcCode.Unauthenticated, ErrorCodes.InvalidToken, "The token is not valid.");
-}
-
 public static class RpcCodes
 {
     /// <summary>The status an application error code stands for.</summary>

@@ -1,0 +1,3 @@
+namespace CouponLive.LoadTest;
+
+public enum Scenario { Stampede, Rate, Tokens }

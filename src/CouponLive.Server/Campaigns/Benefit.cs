@@ -1,0 +1,3 @@
+namespace CouponLive.Campaigns;
+
+public sealed record Benefit(string Type, decimal Value);

@@ -1,0 +1,3 @@
+namespace CouponLive.Campaigns;
+
+public sealed record BenefitRequest(string? Type, decimal? Value);

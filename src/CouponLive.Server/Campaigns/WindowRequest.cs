@@ -1,0 +1,3 @@
+namespace CouponLive.Campaigns;
+
+public sealed record WindowRequest(string? StartsAt, string? EndsAt, long? Quota);

@@ -1,0 +1,3 @@
+namespace CouponLive.Codes;
+
+public sealed record ValidateCodeRequest(string? Code);

@@ -1,0 +1,3 @@
+namespace CouponLive.Storage;
+
+public readonly record struct CommitOutcome(CommitStatus Status, IssuedCoupon? Coupon);

@@ -1,0 +1,3 @@
+namespace CouponLive.Tests.Infrastructure;
+
+public enum ServerMode { Embedded, Production }
