@@ -385,7 +385,7 @@ public sealed class LoadRunner : IDisposable
             _log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{(now - _stats.StartTimestamp) / (double)Stopwatch.Frequency,6:F1} s  {rate,9:N0} req/s  issued {_stats.Count(Outcome.Issued),8:N0}  " +
                 $"sold-out {_stats.Count(Outcome.SoldOut) + _stats.Count(Outcome.WindowSoldOut),9:N0}  duplicates {_stats.Count(Outcome.AlreadyIssued),7:N0}  " +
-                $"errors {_stats.Errors,6:N0}  p99 {_stats.Latency.Percentile(99) / 1000.0,8:F2} ms"));
+                $"errors {_stats.Errors,6:N0}  p99 {(_stats.Completed == 0 ? 0 : _stats.Latency.GetValueAtPercentile(99)) / 1000.0,8:F2} ms"));
         }
         return await run;
     }

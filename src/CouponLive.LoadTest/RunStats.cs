@@ -1,26 +1,32 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using HdrHistogram;
 
 namespace CouponLive.LoadTest;
 
 /// <summary>
 /// Counters, the latency histogram and a per-second timeline, written lock-free by every sender.
-/// Time zero is the window's opening (stampede) or the first intended send (rate).
+/// Time zero is the window's opening (stampede) or the first intended send (rate). Latencies are in µs,
+/// in HdrHistogram's thread-safe histograms (1 µs to an hour; 3 significant digits for the run, 2 per
+/// second of the timeline, which keeps each second's histogram small).
 /// </summary>
 public sealed class RunStats
 {
     public static readonly int OutcomeCount = Enum.GetValues<Outcome>().Length;
 
+    /// <summary>The longest latency recorded as such (an hour); a longer one counts as an hour.</summary>
+    public const long MaxMicros = 3_600_000_000L;
+
     private readonly long[] _outcomes = new long[OutcomeCount];
     private readonly ConcurrentDictionary<string, long> _errors = new();
     private readonly long[] _secRequests, _secIssued, _secSoldOut, _secErrors;
-    private readonly Histogram?[] _secLatency;
+    private readonly LongConcurrentHistogram?[] _secLatency;
     private readonly string?[] _codeByUser;
     private readonly int _quantity;
     private long _issued, _soldOutAt = -1, _firstSoldOutAnswerAt = -1, _lastCompletedAt;
     private int _conflictingAnswers;
 
-    public Histogram Latency { get; } = new();
+    public LongConcurrentHistogram Latency { get; } = new(1, MaxMicros, 3);
     public long StartTimestamp { get; set; }
 
     public RunStats(int users, int quantity, int seconds)
@@ -31,10 +37,10 @@ public sealed class RunStats
         _secIssued = new long[seconds];
         _secSoldOut = new long[seconds];
         _secErrors = new long[seconds];
-        _secLatency = new Histogram?[seconds];
+        _secLatency = new LongConcurrentHistogram?[seconds];
     }
 
-    public long Completed => Latency.Count;
+    public long Completed => Latency.TotalCount;
     public long Count(Outcome o) => Volatile.Read(ref _outcomes[(int)o]);
     public long Errors => Count(Outcome.Unavailable) + Count(Outcome.HttpError) + Count(Outcome.TransportError) + Count(Outcome.Timeout);
     public int ConflictingAnswers => Volatile.Read(ref _conflictingAnswers);
@@ -43,12 +49,12 @@ public sealed class RunStats
 
     public void Record(Outcome outcome, int user, string? code, long intendedTimestamp, long endTimestamp, string? errorKind)
     {
-        var micros = (endTimestamp - intendedTimestamp) * 1_000_000 / Stopwatch.Frequency;
-        Latency.Record(micros);
+        var micros = Math.Clamp((endTimestamp - intendedTimestamp) * 1_000_000 / Stopwatch.Frequency, 1, MaxMicros);
+        Latency.RecordValue(micros);
         Interlocked.Increment(ref _outcomes[(int)outcome]);
         var sec = (int)Math.Clamp((endTimestamp - StartTimestamp) / Stopwatch.Frequency, 0, _secRequests.Length - 1);
         Interlocked.Increment(ref _secRequests[sec]);
-        SecondLatency(sec).Record(micros);
+        SecondLatency(sec).RecordValue(micros);
         InterlockedMax(ref _lastCompletedAt, endTimestamp);
 
         switch (outcome)
@@ -74,11 +80,11 @@ public sealed class RunStats
         }
     }
 
-    private Histogram SecondLatency(int sec)
+    private LongConcurrentHistogram SecondLatency(int sec)
     {
         var h = Volatile.Read(ref _secLatency[sec]);
         if (h is not null) return h;
-        Interlocked.CompareExchange(ref _secLatency[sec], new Histogram(), null);
+        Interlocked.CompareExchange(ref _secLatency[sec], new LongConcurrentHistogram(1, MaxMicros, 2), null);
         return _secLatency[sec]!;
     }
 
@@ -101,6 +107,6 @@ public sealed class RunStats
     public double? FirstSoldOutAnswerAfter => SecondsSinceStart(Volatile.Read(ref _firstSoldOutAnswerAt));
     public double LastCompletedAfter => Math.Max(0, SecondsSinceStart(Volatile.Read(ref _lastCompletedAt)) ?? 0);
 
-    public (long Requests, long Issued, long SoldOut, long Errors, Histogram? Latency) Second(int sec) =>
+    public (long Requests, long Issued, long SoldOut, long Errors, HistogramBase? Latency) Second(int sec) =>
         (_secRequests[sec], _secIssued[sec], _secSoldOut[sec], _secErrors[sec], _secLatency[sec]);
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Net;
 using System.Net.Http.Headers;
 using CouponLive.Tests.Infrastructure;
@@ -10,7 +11,7 @@ public sealed class EmbeddedTimingTests
     [Fact]
     public async Task A_window_opening_in_two_seconds_is_not_open_before_and_issues_after()
     {
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var server = CouponLiveServer.Start(clock: clock);
         var opens = clock.GetUtcNow().AddSeconds(2);
         var campaign = await server.CreateWindowCampaignAsync(5, opens, opens.AddMinutes(1));

@@ -1,14 +1,14 @@
+using Microsoft.Extensions.Time.Testing;
 using CouponLive.Campaigns;
 using CouponLive.Issuance;
 using CouponLive.Storage;
-using CouponLive.Tests.Infrastructure;
 
 namespace CouponLive.Tests.Unit;
 
-/// <summary>The in-process gate's decisions, with a hand-moved clock.</summary>
+/// <summary>The in-process gate's decisions, on a clock the test moves (FakeTimeProvider).</summary>
 public sealed class AdmissionGateTests
 {
-    private readonly ManualClock _clock = new();
+    private readonly FakeTimeProvider _clock = new();
 
     private StoredCampaign Campaign(int total, params (double FromSeconds, double ToSeconds, int? Quota)[] windows)
     {
