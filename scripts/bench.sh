@@ -5,6 +5,8 @@
 #   ceiling     wrk on GET /health/live of the same process (the bare HTTP stack)
 #   sell-out    the load tool's stampede: BENCH_SELLOUT coupons (100,000), as many fresh users
 #   after       wrk on the issue endpoint of the sold-out campaign, rotating pre-minted tokens
+#   connect     the same answers through the Connect protocol (JSON, HTTP/1.1; wrk, rotating tokens)
+#   grpc        the same answers through gRPC (h2load, 8 connections x 8 streams, one late user's token)
 #   half-max    the load tool's constant rate at half of "after" (latency from intended send times)
 # and, in production mode, the same service as three processes behind nginx (scripts/nginx-lb.sh):
 #   nginx x3 ceiling, sell-out and after, compared with the one process reached directly above
@@ -41,11 +43,14 @@ die() { log "error: $*"; exit 1; }
 
 # ------------------------------------------------------------------ tools and build
 
-if ! command -v wrk >/dev/null; then
-  log "installing wrk with apt-get"
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+command -v h2load >/dev/null || missing+=(nghttp2-client)
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]} with apt-get"
   sudo=(); [ "$(id -u)" -eq 0 ] || sudo=(sudo)
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -qq update
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -qq install -y wrk >/dev/null
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -qq install -y "${missing[@]}" >/dev/null
 fi
 command -v jq >/dev/null || die "jq is needed to read the load tool's report (apt-get install jq)"
 
@@ -90,7 +95,7 @@ us_per_req() { awk -v a="$1" -v b="$2" -v k="$3" -v n="$4" -v hz="$HZ" 'BEGIN {
 
 wrk_run() { # url [lua]; prints "requests req_per_s p50_ms p99_ms non2xx"
   local url=$1 script=${2:-} out
-  out=$(TOKENS="$OUT/tokens.txt" wrk -t2 -c"$CONNS" -d"${SECONDS_PER_PHASE}s" --timeout 10s --latency ${script:+-s "$script"} "$url")
+  out=$(TOKENS="$OUT/tokens.txt" CAMPAIGN="${CAMPAIGN:-}" wrk -t2 -c"$CONNS" -d"${SECONDS_PER_PHASE}s" --timeout 10s --latency ${script:+-s "$script"} "$url")
   echo "$out" >>"$OUT/wrk.log"
   echo "$out" | awk '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
@@ -131,12 +136,12 @@ wait_ready() { # port pid log
   die "the server did not become ready on port $1"
 }
 
-start_server() { # mode port [log name]: the server process; the first one's pid is SERVER_PID, others go to EXTRA_PIDS
-  local mode=$1 port=$2 name=${3:-$1} data="$OUT/$1-data-$2"
+start_server() { # mode port [log name] [grpc port]: the server process; the first one's pid is SERVER_PID, others go to EXTRA_PIDS
+  local mode=$1 port=$2 name=${3:-$1} grpc=${4:-} data="$OUT/$1-data-$2"
   mkdir -p "$data"
   local env=(ASPNETCORE_ENVIRONMENT=Production "Storage__DataDirectory=$data" "Auth__SigningKey=$SIGNING_KEY"
              "Codes__Key=$CODE_KEY" "Admin__Password=$ADMIN_PASSWORD" Logging__LogLevel__Default=Warning
-             "Logging__LogLevel__Microsoft.Hosting.Lifetime=Warning" Rpc__GrpcUrl=)
+             "Logging__LogLevel__Microsoft.Hosting.Lifetime=Warning" "Rpc__GrpcUrl=${grpc:+http://127.0.0.1:$grpc}")
   # The perf map names JIT frames; W^X double mapping would hide them behind memfd:doublemapper.
   [ -z "$PERF" ] || env+=(DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0)
   if [ "$mode" = production ]; then
@@ -182,8 +187,8 @@ bench_mode() {
     REDIS_PID=""; PG_PID=""
     check=(--sqlite "$OUT/$mode-data-$port/couponlive.db")
   fi
-  start_server "$mode" "$port"
-  log "$mode: server pid $SERVER_PID on $url"
+  start_server "$mode" "$port" "$mode" $((port + 100))
+  log "$mode: server pid $SERVER_PID on $url (gRPC on $((port + 100)))"
 
   # Warm-up (not reported): a small sale and its late crowd JIT every path of the phases below
   # and open the pools.
@@ -230,6 +235,26 @@ bench_mode() {
   row "$mode" "after sell-out: POST issue" "$rps" "$p50" "$p99" "$(awk -v a="$rps" -v c="$ceiling" 'BEGIN { printf "%.2f", a / c }')" \
     "$after_cpu" "$(us_per_req "$s0" "$s1" 2 "$n")" "$(us_per_req "$s0" "$s1" 3 "$n")" "wrk -c$CONNS; 409 answers $bad of $n"
   eval "RATIO_$mode=$(awk -v a="$rps" -v c="$ceiling" 'BEGIN { printf "%.2f", a / c }'); CPU_$mode=$after_cpu"
+
+  log "$mode: after sell-out through Connect (JSON over HTTP/1.1, rotating $TOKENS_N tokens, ${SECONDS_PER_PHASE}s)"
+  s0=$(snapshot); w=$(CAMPAIGN=$campaign wrk_run "$url/couponlive.v1.CouponService/IssueCoupon" scripts/bench/connect.lua); s1=$(snapshot)
+  read -r n rps p50 p99 bad <<<"$w"
+  row "$mode" "after sell-out: Connect JSON" "$rps" "$p50" "$p99" "$(awk -v a="$rps" -v c="$ceiling" 'BEGIN { printf "%.2f", a / c }')" \
+    "$(us_per_req "$s0" "$s1" 1 "$n")" "$(us_per_req "$s0" "$s1" 2 "$n")" "$(us_per_req "$s0" "$s1" 3 "$n")" \
+    "$(awk -v a="$rps" -v d="$after" 'BEGIN { printf "%.2f", a / d }') of REST; 429 answers $bad of $n"
+
+  log "$mode: after sell-out through gRPC (h2load, 8 connections x 8 streams, ${SECONDS_PER_PHASE}s)"
+  # IssueCouponRequest { campaign_id } as one gRPC frame: tag 0x0a, length, the id's digits.
+  printf '\x00\x00\x00\x00'"$(printf '\\x%02x' $((${#campaign} + 2)))"'\x0a'"$(printf '\\x%02x' ${#campaign})"'%s' "$campaign" >"$OUT/grpc-request.bin"
+  local late; late=$(head -n 1 "$OUT/tokens.txt")
+  local h2=(h2load -c 8 -m 8 -d "$OUT/grpc-request.bin" -H 'content-type: application/grpc' -H 'te: trailers'
+            -H "authorization: Bearer $late" "http://127.0.0.1:$((port + 100))/couponlive.v1.CouponService/IssueCoupon")
+  "${h2[@]}" -n 20000 >/dev/null
+  s0=$(snapshot); w=$("${h2[@]}" -D "$SECONDS_PER_PHASE" | tee -a "$OUT/h2load.log"); s1=$(snapshot)
+  n=$(awk '/^requests:/ {print $8}' <<<"$w"); rps=$(awk '/^finished in/ {printf "%.0f", $4}' <<<"$w")
+  row "$mode" "after sell-out: gRPC" "$rps" "$(awk '/^time for request:/ {print $6}' <<<"$w")" "-" "$(awk -v a="$rps" -v c="$ceiling" 'BEGIN { printf "%.2f", a / c }')" \
+    "$(us_per_req "$s0" "$s1" 1 "$n")" "$(us_per_req "$s0" "$s1" 2 "$n")" "$(us_per_req "$s0" "$s1" 3 "$n")" \
+    "$(awk -v a="$rps" -v d="$after" 'BEGIN { printf "%.2f", a / d }') of REST; one token repeated (cached), h2load mean in the p50 column"
 
   local half=$((after / 2))
   log "$mode: half of max ($half req/s for ${SECONDS_PER_PHASE}s, load tool, open model)"

@@ -18,20 +18,22 @@ public static partial class ConnectEndpoints
 {
     public const string ServicePath = "/couponlive.v1.CouponService";
 
-    private delegate Task<IMessage> Invoker(CouponRpcService service, IMessage request, ClaimsPrincipal user, CancellationToken ct);
+    private delegate Task<RpcOutcome<IMessage>> Invoker(CouponRpcService service, IMessage request, ClaimsPrincipal user, CancellationToken ct);
 
     private sealed record Method(MessageParser Parser, Google.Protobuf.Reflection.MessageDescriptor Request, Invoker Invoke, Action<CouponRpcService, IMessage>? Rejected = null);
 
     private static readonly Dictionary<string, Method> Methods = new(StringComparer.Ordinal)
     {
         ["CreateCampaign"] = new(CreateCampaignRequest.Parser, CreateCampaignRequest.Descriptor,
-            async (s, m, u, ct) => await s.CreateCampaignAsync((CreateCampaignRequest)m, u, ct)),
+            async (s, m, u, ct) => Boxed(await s.CreateCampaignAsync((CreateCampaignRequest)m, u, ct))),
         ["GetCampaign"] = new(GetCampaignRequest.Parser, GetCampaignRequest.Descriptor,
-            async (s, m, u, ct) => await s.GetCampaignAsync((GetCampaignRequest)m, u, ct)),
+            async (s, m, u, ct) => Boxed(await s.GetCampaignAsync((GetCampaignRequest)m, u, ct))),
         ["IssueCoupon"] = new(IssueCouponRequest.Parser, IssueCouponRequest.Descriptor,
-            async (s, m, u, ct) => await s.IssueCouponAsync((IssueCouponRequest)m, u, ct),
+            async (s, m, u, ct) => Boxed(await s.IssueCouponAsync((IssueCouponRequest)m, u, ct)),
             (s, m) => s.RecordRejectedToken((IssueCouponRequest)m)),
     };
+
+    private static RpcOutcome<IMessage> Boxed<T>(RpcOutcome<T> outcome) where T : class, IMessage => new(outcome.Value, outcome.Error);
 
     // Protobuf JSON mapping (int64 as strings, RFC 3339 timestamps); unknown fields are ignored for forward compatibility.
     private static readonly JsonParser Json = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
@@ -53,8 +55,13 @@ public static partial class ConnectEndpoints
         var services = http.RequestServices;
         try
         {
-            var response = await InvokeAsync(http, json, services);
-            var body = json ? Encoding.UTF8.GetBytes(JsonFormatter.Default.Format(response)) : response.ToByteArray();
+            var (response, refusal) = await InvokeAsync(http, json, services);
+            if (refusal is not null)
+            {
+                await WriteErrorAsync(http, refusal);
+                return;
+            }
+            var body = json ? Encoding.UTF8.GetBytes(JsonFormatter.Default.Format(response)) : response!.ToByteArray();
             http.Response.ContentType = json ? "application/json" : "application/proto";
             http.Response.ContentLength = body.Length;
             await http.Response.Body.WriteAsync(body, http.RequestAborted);
@@ -76,15 +83,20 @@ public static partial class ConnectEndpoints
                 LogUnhandled(services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ConnectEndpoints)), ex, http.Request.Path);
                 error = new RpcStatusException(RpcCode.Internal, ErrorCodes.ServerError, "An unexpected error occurred.");
             }
-            var body = RpcWire.ConnectErrorJson(error);
-            http.Response.StatusCode = RpcCodes.ConnectHttpStatus(error.Code);
-            http.Response.ContentType = "application/json";
-            http.Response.ContentLength = body.Length;
-            await http.Response.Body.WriteAsync(body, CancellationToken.None);
+            await WriteErrorAsync(http, error);
         }
     }
 
-    private static async Task<IMessage> InvokeAsync(HttpContext http, bool json, IServiceProvider services)
+    private static async Task WriteErrorAsync(HttpContext http, RpcStatusException error)
+    {
+        var body = RpcWire.ConnectErrorJson(error);
+        http.Response.StatusCode = RpcCodes.ConnectHttpStatus(error.Code);
+        http.Response.ContentType = "application/json";
+        http.Response.ContentLength = body.Length;
+        await http.Response.Body.WriteAsync(body, CancellationToken.None);
+    }
+
+    private static async Task<RpcOutcome<IMessage>> InvokeAsync(HttpContext http, bool json, IServiceProvider services)
     {
         var request = http.Request;
         if (request.Headers.ContentEncoding is { Count: > 0 } encoding && encoding.ToString() != "identity")
@@ -127,9 +139,10 @@ public static partial class ConnectEndpoints
         }
 
         var service = services.GetRequiredService<CouponRpcService>();
-        var user = await CouponGrpcService.AuthenticateAsync(http, method.Rejected is { } rejected ? () => rejected(service, message) : null);
+        var (user, refusal) = await CouponGrpcService.AuthenticateAsync(http, method.Rejected is { } rejected ? () => rejected(service, message) : null);
+        if (refusal is not null) return refusal;
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
-        var call = method.Invoke(service, message, user, cts.Token);
+        var call = method.Invoke(service, message, user!, cts.Token);
         if (timeout is null) return await call;
         try
         {

@@ -22,32 +22,34 @@ public sealed class CouponGrpcService(CouponRpcService rpc) : CouponService.Coup
     public override Task<IssueCouponResponse> IssueCoupon(IssueCouponRequest request, ServerCallContext context) =>
         CallAsync(context, user => rpc.IssueCouponAsync(request, user, context.CancellationToken), () => rpc.RecordRejectedToken(request));
 
-    private static async Task<T> CallAsync<T>(ServerCallContext context, Func<ClaimsPrincipal, Task<T>> call, Action? rejected = null)
+    private static async Task<T> CallAsync<T>(ServerCallContext context, Func<ClaimsPrincipal, Task<RpcOutcome<T>>> call, Action? rejected = null) where T : class
     {
+        RpcOutcome<T> outcome;
         try
         {
-            var user = await AuthenticateAsync(context.GetHttpContext(), rejected);
+            var (user, refusal) = await AuthenticateAsync(context.GetHttpContext(), rejected);
             // At the deadline the call ends with DEADLINE_EXCEEDED even while a commit it started goes on
             // (commits are never cancelled, only no longer awaited).
-            return await call(user).WaitAsync(context.CancellationToken);
-        }
-        catch (RpcStatusException error)
-        {
-            throw ToGrpc(error);
+            outcome = refusal ?? await call(user!).WaitAsync(context.CancellationToken);
         }
         catch (StoreUnavailableException)
         {
-            throw ToGrpc(RpcStatusException.StoreUnavailable);
+            outcome = RpcStatusException.StoreUnavailable;
         }
+        // The one exception of a refusal: Grpc.AspNetCore sends a status only for a thrown RpcException.
+        return outcome.Error is { } error ? throw ToGrpc(error) : outcome.Value!;
     }
 
-    /// <summary>The caller's principal, from the JwtBearer result UseAuthentication already computed (cached per request).</summary>
-    internal static async Task<ClaimsPrincipal> AuthenticateAsync(HttpContext http, Action? rejected)
+    /// <summary>
+    /// The caller's principal, from the JwtBearer result UseAuthentication already computed (cached per
+    /// request), or UNAUTHENTICATED with the REST API's reason (after <paramref name="rejected"/>).
+    /// </summary>
+    internal static async Task<RpcOutcome<ClaimsPrincipal>> AuthenticateAsync(HttpContext http, Action? rejected)
     {
         var auth = await http.AuthenticateAsync();
         if (auth.Succeeded) return auth.Principal;
         rejected?.Invoke();
-        throw RpcStatusException.Unauthenticated(auth);
+        return RpcStatusException.Unauthenticated(auth);
     }
 
     private static Grpc.Core.RpcException ToGrpc(RpcStatusException error) =>

@@ -13,8 +13,8 @@ namespace CouponLive.Rpc;
 
 /// <summary>
 /// couponlive.v1.CouponService over the application services (<see cref="CampaignService"/>,
-/// <see cref="IssuanceService"/>): messages in, messages out, refusals as <see cref="RpcStatusException"/>s with
-/// the status code their error code stands for. No business rule lives here; the transports (gRPC and
+/// <see cref="IssuanceService"/>): messages in, messages out, refusals returned as <see cref="RpcStatusException"/>s
+/// (never thrown) with the status code their error code stands for. No business rule lives here; the transports (gRPC and
 /// Connect) only call these methods.
 /// </summary>
 public sealed class CouponRpcService(CampaignService campaigns, IssuanceService issuance)
@@ -22,29 +22,29 @@ public sealed class CouponRpcService(CampaignService campaigns, IssuanceService 
     /// <summary>Most codes GetCampaign lists; the rest are paged through the REST route.</summary>
     public const int MaxListedCodes = CampaignService.MaxPageSize;
 
-    public async Task<CreateCampaignResponse> CreateCampaignAsync(V1CreateCampaignRequest request, ClaimsPrincipal user, CancellationToken ct)
+    public async Task<RpcOutcome<CreateCampaignResponse>> CreateCampaignAsync(V1CreateCampaignRequest request, ClaimsPrincipal user, CancellationToken ct)
     {
         if (!user.IsInRole(Roles.Admin))
-            throw new RpcStatusException(RpcCode.PermissionDenied, ErrorCodes.Forbidden, "Creating a campaign needs an admin token.");
+            return new RpcStatusException(RpcCode.PermissionDenied, ErrorCodes.Forbidden, "Creating a campaign needs an admin token.");
 
         var (campaign, failure) = await campaigns.CreateAsync(ToRestRequest(request), ct);
         if (campaign is null)
         {
             var field = ProtoFieldPath(failure!.Field);
-            throw new RpcStatusException(RpcCodes.Of(failure.Code), failure.Code, ProtoFieldNames(failure.Message),
+            return new RpcStatusException(RpcCodes.Of(failure.Code), failure.Code, ProtoFieldNames(failure.Message),
                 field.Length > 0 ? new Dictionary<string, string> { ["field"] = field } : null);
         }
         return new CreateCampaignResponse { Campaign = ToCampaign(campaign) };
     }
 
-    public async Task<GetCampaignResponse> GetCampaignAsync(GetCampaignRequest request, ClaimsPrincipal user, CancellationToken ct)
+    public async Task<RpcOutcome<GetCampaignResponse>> GetCampaignAsync(GetCampaignRequest request, ClaimsPrincipal user, CancellationToken ct)
     {
         var byId = request.Id.Length > 0;
         if (byId == request.Name.Length > 0)
-            throw InvalidArgument(byId ? "request.invalid" : "validation.required", "id", "Give exactly one of id and name.");
+            return InvalidArgument(byId ? "request.invalid" : "validation.required", "id", "Give exactly one of id and name.");
 
         var (campaign, _) = byId ? await campaigns.GetAsync(request.Id, ct) : await campaigns.FindByNameAsync(request.Name, ct);
-        if (campaign is null) throw NotFound();
+        if (campaign is null) return NotFound;
         var response = new GetCampaignResponse { Campaign = ToCampaign(campaign) };
 
         // Codes are bearer secrets: listed for operators (admin, service), as the REST listing is admin-only.
@@ -61,23 +61,23 @@ public sealed class CouponRpcService(CampaignService campaigns, IssuanceService 
         return response;
     }
 
-    public async Task<IssueCouponResponse> IssueCouponAsync(IssueCouponRequest request, ClaimsPrincipal user, CancellationToken ct)
+    public async Task<RpcOutcome<IssueCouponResponse>> IssueCouponAsync(IssueCouponRequest request, ClaimsPrincipal user, CancellationToken ct)
     {
         if (request.CampaignId.Length == 0)
-            throw InvalidArgument("validation.required", "campaign_id", "campaign_id is required.");
+            return InvalidArgument("validation.required", "campaign_id", "campaign_id is required.");
 
         var result = await issuance.IssueAsync(request.CampaignId, user, request.UserId, ct);
         return result.Status switch
         {
             IssueStatus.Issued or IssueStatus.AlreadyIssued => ToCoupon(result),
-            IssueStatus.NotFound => throw NotFound(),
-            IssueStatus.Forbidden => throw new RpcStatusException(RpcCode.PermissionDenied, ErrorCodes.Forbidden, "user_id must be empty or the token's subject; only a service token may name another user."),
-            IssueStatus.InvalidUser => throw InvalidArgument("request.invalid", "user_id", $"user_id must be 1..{Principals.MaxUserIdLength} characters without control characters."),
-            IssueStatus.NotOpen => throw new RpcStatusException(RpcCode.FailedPrecondition, ErrorCodes.NotOpen, "The campaign is not open now.", OpensAt(result)),
-            IssueStatus.Ended => throw new RpcStatusException(RpcCode.FailedPrecondition, ErrorCodes.Ended, "The campaign has ended."),
-            IssueStatus.SoldOut => throw new RpcStatusException(RpcCode.ResourceExhausted, ErrorCodes.SoldOut, "All coupons of this campaign are issued."),
-            IssueStatus.WindowSoldOut => throw new RpcStatusException(RpcCode.ResourceExhausted, ErrorCodes.WindowSoldOut, "All coupons of the current window are issued.", OpensAt(result)),
-            _ => throw new RpcStatusException(RpcCode.Unavailable, ErrorCodes.ServiceUnavailable, "Issuing is briefly unavailable; retry shortly."),
+            IssueStatus.NotFound => NotFound,
+            IssueStatus.Forbidden => NotYours,
+            IssueStatus.InvalidUser => InvalidArgument("request.invalid", "user_id", $"user_id must be 1..{Principals.MaxUserIdLength} characters without control characters."),
+            IssueStatus.NotOpen => new RpcStatusException(RpcCode.FailedPrecondition, ErrorCodes.NotOpen, "The campaign is not open now.", OpensAt(result)),
+            IssueStatus.Ended => Ended,
+            IssueStatus.SoldOut => SoldOut,
+            IssueStatus.WindowSoldOut => new RpcStatusException(RpcCode.ResourceExhausted, ErrorCodes.WindowSoldOut, "All coupons of the current window are issued.", OpensAt(result)),
+            _ => Unavailable,
         };
     }
 
@@ -103,7 +103,12 @@ public sealed class CouponRpcService(CampaignService campaigns, IssuanceService 
     private static Dictionary<string, string>? OpensAt(IssueResult result) =>
         result.OpensAt is { } at ? new() { ["opens_at"] = at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture) } : null;
 
-    private static RpcStatusException NotFound() => new(RpcCode.NotFound, ErrorCodes.CampaignNotFound, "No such campaign.");
+    // The refusals without per-request details, built once: the late crowd gets these.
+    private static readonly RpcStatusException NotFound = new(RpcCode.NotFound, ErrorCodes.CampaignNotFound, "No such campaign.");
+    private static readonly RpcStatusException NotYours = new(RpcCode.PermissionDenied, ErrorCodes.Forbidden, "user_id must be empty or the token's subject; only a service token may name another user.");
+    private static readonly RpcStatusException Ended = new(RpcCode.FailedPrecondition, ErrorCodes.Ended, "The campaign has ended.");
+    private static readonly RpcStatusException SoldOut = new(RpcCode.ResourceExhausted, ErrorCodes.SoldOut, "All coupons of this campaign are issued.");
+    private static readonly RpcStatusException Unavailable = new(RpcCode.Unavailable, ErrorCodes.ServiceUnavailable, "Issuing is briefly unavailable; retry shortly.");
 
     private static RpcStatusException InvalidArgument(string reason, string field, string message) =>
         new(RpcCode.InvalidArgument, reason, message, new Dictionary<string, string> { ["field"] = field });

@@ -87,6 +87,13 @@ public abstract class BadInputTests(ServerFixture fixture)
         var paths = openapi["paths"]!.AsObject();
         foreach (var path in new[] { "/api/v1/users", "/api/v1/auth/token", "/api/v1/campaigns", "/api/v1/campaigns/{id}", "/api/v1/campaigns/{id}/issue", "/api/v1/campaigns/{id}/coupons", "/api/v1/me/coupons" })
             Assert.True(paths.ContainsKey(path), path);
+
+        // The interactive page over the document.
+        var page = await Server.Client.GetAsync("/scalar/v1");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("openapi/v1.json", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await Server.Client.GetAsync("/scalar/scalar.js")).StatusCode); // its script, served by the service itself
     }
 }
 
