@@ -7,6 +7,7 @@ public static class ErrorCodes
     public const string BodyTooLarge = "request.too_large";
     public const string BadRequest = "request.invalid";
     public const string UnsupportedMediaType = "request.unsupported_media_type";
+    public const string UnsupportedCharset = "request.unsupported_charset";
     public const string NotFound = "http.not_found";
     public const string MethodNotAllowed = "http.method_not_allowed";
     public const string Unauthorized = "auth.unauthorized";

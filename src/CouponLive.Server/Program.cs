@@ -23,6 +23,7 @@ builder.AddRpc();            // gRPC (with reflection and health) and Connect, g
 var app = builder.Build();
 await app.InitializeAsync(); // schema, code key check, admin account
 app.UseHttp();
+app.UseRpc();
 app.UseAuthentication();
 app.UseAuthorization();
 

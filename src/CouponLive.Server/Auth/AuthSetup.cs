@@ -5,6 +5,7 @@ using CouponLive.Storage;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
 namespace CouponLive.Auth;
@@ -47,8 +48,11 @@ public static class AuthSetup
         OnMessageReceived = cache.OnMessageReceived,
         OnTokenValidated = ctx =>
         {
-            if (Principals.IsAcceptableUserId(ctx.Principal?.FindFirst("sub")?.Value)) cache.Remember(ctx);
-            else ctx.Fail("The token's sub is missing or not a usable user id.");
+            var violation = !Principals.IsAcceptableUserId(ctx.Principal?.FindFirst("sub")?.Value)
+                ? "The token's sub is missing or not a usable user id."
+                : ctx.SecurityToken is JsonWebToken jwt ? TokenRules.Violation(jwt) : "Not a JSON web token.";
+            if (violation is null) cache.Remember(ctx);
+            else ctx.Fail(violation);
             return Task.CompletedTask;
         },
         OnChallenge = ctx =>

@@ -57,7 +57,9 @@ public sealed class ValidatedTokenCache : IDisposable
             if (claim.Type is "sub" or "role") claims.Add(new Claim(claim.Type, claim.Value));
         }
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, JwtBearerDefaults.AuthenticationScheme, "sub", "role"));
-        var expires = new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero) + _clockSkew;
+        // Saturating: a token may expire in the year 9999, and adding the skew must not overflow.
+        var validTo = new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero);
+        var expires = validTo > DateTimeOffset.MaxValue - _clockSkew ? DateTimeOffset.MaxValue : validTo + _clockSkew;
         using var entry = _cache.CreateEntry(jwt.EncodedToken);
         entry.Value = principal;
         entry.Size = 1;

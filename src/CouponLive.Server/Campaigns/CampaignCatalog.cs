@@ -40,6 +40,5 @@ public sealed class CampaignCatalog(ICouponStore store, TimeProvider time)
 
     /// <summary>Parses a campaign id from a route segment; anything but a positive 32-bit number is unknown.</summary>
     public static bool TryParseId(string? text, out long id) =>
-        long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out id)
-        && id is > 0 and <= uint.MaxValue;
+        Digits.TryParse(text, out id) && id is > 0 and <= uint.MaxValue;
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace CouponLive.Campaigns;
 
@@ -9,7 +10,7 @@ namespace CouponLive.Campaigns;
 /// one issuance window, an explicit list of windows, or a recurring schedule expanded into windows.
 /// Never throws: every bad input comes back as the first <see cref="ServiceFailure"/> found.
 /// </summary>
-public static class CampaignValidator
+public static partial class CampaignValidator
 {
     public const int MaxQuantity = 10_000_000;
     public const int MaxWindows = 1_000;
@@ -132,10 +133,18 @@ public static class CampaignValidator
         }
 
         var runeCount = 0;
-        foreach (var unused in normalized.EnumerateRunes())
+        var visible = false;
+        foreach (var rune in normalized.EnumerateRunes())
+        {
             runeCount++;
+            // Combining marks, spaces and separators alone make no name anyone can read or tell apart.
+            visible |= Rune.GetUnicodeCategory(rune) is not (UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark
+                or UnicodeCategory.EnclosingMark or UnicodeCategory.SpaceSeparator or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator);
+        }
         if (runeCount is < 1 or > MaxNameRunes)
             return Fail(Code, "name", $"name must be 1..{MaxNameRunes} characters after trimming.");
+        if (!visible)
+            return Fail(Code, "name", "name must contain a letter, digit or symbol, not only combining marks or spaces.");
 
         name = normalized;
         return null;
@@ -345,12 +354,17 @@ public static class CampaignValidator
             return false;
         if (!TimeZoneInfo.TryFindSystemTimeZoneById(id, out var found))
             return false;
-        // On Linux .NET also resolves Windows ids ("Korea Standard Time"); the contract asks for IANA ids.
-        if (!found.HasIanaId)
+        // On Linux .NET also resolves Windows ids ("Korea Standard Time"); the contract asks for IANA ids. The
+        // zoneinfo folder also holds files that are no zone a person names ("Factory", "localtime",
+        // "posixrules"): a zone is "UTC" or an Area/Location id such as "Asia/Seoul" or "Etc/GMT+9".
+        if (!found.HasIanaId || (id != "UTC" && !IanaZoneId().IsMatch(id)))
             return false;
         zone = found;
         return true;
     }
+
+    [GeneratedRegex("^[A-Z][A-Za-z]+(/[A-Za-z0-9_+-]+)+$")]
+    private static partial Regex IanaZoneId();
 
     private static bool TryParseScheduleDate(string? text, out DateOnly date) =>
         DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out date)
@@ -421,7 +435,10 @@ public static class CampaignValidator
 
         if (!DateTimeOffset.TryParseExact(withOffset, TimestampFormats, CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed))
             return false;
-        value = parsed.ToUniversalTime();
+        // Truncated to whole milliseconds, the precision both stores keep, before any rule compares
+        // instants: two instants inside one millisecond must not validate as distinct and then collide.
+        var utc = parsed.ToUniversalTime();
+        value = DateTimeOffset.FromUnixTimeMilliseconds(utc.ToUnixTimeMilliseconds());
         return value.Year >= 2000; // DateTimeOffset already caps the year at 9999
     }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using CouponLive.Auth;
 using CouponLive.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -37,12 +36,9 @@ public static class CampaignsApi
     public static async Task<Results<Ok<CouponPage>, ProblemHttpResult>> ListCoupons(
         string id, string? limit, string? after, CampaignService campaigns, CancellationToken ct)
     {
-        var pageSize = CampaignService.DefaultPageSize;
-        if (limit is not null && !int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize))
-            pageSize = -1; // the service names the field and the range
-        long afterSequence = 0;
-        if (after is not null && !long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out afterSequence))
-            afterSequence = -1;
+        // Anything but plain digits is out of range: the service names the field and the range.
+        var pageSize = limit is null ? CampaignService.DefaultPageSize : Digits.TryParse(limit, out var l) && l <= int.MaxValue ? (int)l : -1;
+        var afterSequence = after is null ? 0 : Digits.TryParse(after, out var a) ? a : -1;
         var (page, failure) = await campaigns.ListCouponsAsync(id, afterSequence, pageSize, ct);
         return page is null ? Problems.Of(failure!) : TypedResults.Ok(page);
     }

@@ -29,13 +29,16 @@ public static class HttpSetup
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseMiddleware<CharsetGuard>();
         return app;
     }
 
     /// <summary>/openapi/v1.json and an interactive page over it at /scalar/v1.</summary>
     public static IEndpointRouteBuilder MapApiReference(this IEndpointRouteBuilder app)
     {
-        app.MapOpenApi();
+        // The one document by its literal path: any other name is the usual 404 ProblemDetails, not the
+        // OpenAPI endpoint's plain-text "not found".
+        app.MapOpenApi("/openapi/v1.json");
         app.MapScalarApiReference(o => o.WithTitle("CouponLive API"));
         return app;
     }

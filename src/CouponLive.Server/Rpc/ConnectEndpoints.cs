@@ -66,7 +66,7 @@ public static partial class ConnectEndpoints
             http.Response.ContentLength = body.Length;
             await http.Response.Body.WriteAsync(body, http.RequestAborted);
         }
-        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        catch (Exception ex) when (Http.ProblemExceptionHandler.IsAbandoned(http, ex))
         {
             // The client went away: nobody to answer.
         }
@@ -90,7 +90,7 @@ public static partial class ConnectEndpoints
     private static async Task WriteErrorAsync(HttpContext http, RpcStatusException error)
     {
         var body = RpcWire.ConnectErrorJson(error);
-        http.Response.StatusCode = RpcCodes.ConnectHttpStatus(error.Code);
+        http.Response.StatusCode = error.ConnectHttpStatus ?? RpcCodes.ConnectHttpStatus(error.Code);
         http.Response.ContentType = "application/json";
         http.Response.ContentLength = body.Length;
         await http.Response.Body.WriteAsync(body, CancellationToken.None);
@@ -100,20 +100,27 @@ public static partial class ConnectEndpoints
     {
         var request = http.Request;
         if (request.Headers.ContentEncoding is { Count: > 0 } encoding && encoding.ToString() != "identity")
-            throw new RpcStatusException(RpcCode.Unimplemented, "rpc.compression_unsupported", "Compressed requests are not supported; send identity encoding.");
+            return new RpcStatusException(RpcCode.Unimplemented, "rpc.compression_unsupported", "Compressed requests are not supported; send identity encoding.")
+            {
+                ConnectHttpStatus = StatusCodes.Status415UnsupportedMediaType,
+            };
 
         TimeSpan? timeout = null;
         if (request.Headers["connect-timeout-ms"] is { Count: > 0 } timeoutText)
         {
             if (!RpcWire.TryParseConnectTimeout(timeoutText.ToString(), out var t))
-                throw new RpcStatusException(RpcCode.InvalidArgument, "rpc.invalid_timeout", "connect-timeout-ms is malformed.");
-            if (t <= TimeSpan.Zero) throw DeadlineExceeded();
-            timeout = t;
+                return new RpcStatusException(RpcCode.InvalidArgument, "rpc.invalid_timeout", "connect-timeout-ms is malformed.");
+            if (t <= TimeSpan.Zero) return DeadlineExceeded();
+            // Clamped: a timer cannot wait beyond ~49 days, and no call of this service should wait beyond minutes.
+            timeout = t < RpcWire.MaxDeadline ? t : RpcWire.MaxDeadline;
         }
 
         var name = http.Request.RouteValues["method"] as string ?? "";
         if (!Methods.TryGetValue(name, out var method))
-            throw new RpcStatusException(RpcCode.Unimplemented, "rpc.unknown_method", $"couponlive.v1.CouponService has no method '{name}'.");
+            return new RpcStatusException(RpcCode.Unimplemented, "rpc.unknown_method", $"couponlive.v1.CouponService has no method '{name}'.")
+            {
+                ConnectHttpStatus = StatusCodes.Status404NotFound,
+            };
 
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature) sizeFeature.MaxRequestBodySize = RpcWire.MaxMessageBytes + 1;
         byte[]? body;
@@ -125,8 +132,13 @@ public static partial class ConnectEndpoints
         {
             body = null;
         }
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException bad)
+        {
+            // Malformed framing (a broken chunk, a body shorter than its length): the client's fault.
+            return new RpcStatusException(RpcCode.InvalidArgument, ErrorCodes.BadRequest, "The request body could not be read: " + bad.Message);
+        }
         if (body is null)
-            throw new RpcStatusException(RpcCode.ResourceExhausted, "rpc.message_too_large", $"The message is larger than {RpcWire.MaxMessageBytes} bytes.");
+            return new RpcStatusException(RpcCode.ResourceExhausted, "rpc.message_too_large", $"The message is larger than {RpcWire.MaxMessageBytes} bytes.");
 
         IMessage message;
         try
@@ -135,7 +147,7 @@ public static partial class ConnectEndpoints
         }
         catch (Exception ex) when (ex is InvalidProtocolBufferException or InvalidJsonException or FormatException or DecoderFallbackException)
         {
-            throw new RpcStatusException(RpcCode.InvalidArgument, ErrorCodes.InvalidJson, "The request message could not be decoded: " + ex.Message);
+            return new RpcStatusException(RpcCode.InvalidArgument, ErrorCodes.InvalidJson, "The request message could not be decoded: " + ex.Message);
         }
 
         var service = services.GetRequiredService<CouponRpcService>();
@@ -153,12 +165,15 @@ public static partial class ConnectEndpoints
         {
             await cts.CancelAsync();
             _ = call.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-            throw DeadlineExceeded();
+            return DeadlineExceeded();
         }
     }
 
     private static RpcStatusException DeadlineExceeded() =>
-        new(RpcCode.DeadlineExceeded, "rpc.deadline_exceeded", "The deadline expired before the call completed.");
+        new(RpcCode.DeadlineExceeded, "rpc.deadline_exceeded", "The deadline expired before the call completed.")
+        {
+            ConnectHttpStatus = StatusCodes.Status408RequestTimeout,
+        };
 
     private static string? MediaType(string? contentType)
     {

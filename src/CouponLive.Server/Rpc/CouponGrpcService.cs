@@ -11,7 +11,7 @@ namespace CouponLive.Rpc;
 /// <see cref="CouponRpcService"/>: authenticates the call with the REST API's bearer scheme and turns
 /// refusals into a status with a google.rpc.ErrorInfo detail in grpc-status-details-bin.
 /// </summary>
-public sealed class CouponGrpcService(CouponRpcService rpc) : CouponService.CouponServiceBase
+public sealed class CouponGrpcService(CouponRpcService rpc) : CouponServiceBase
 {
     public override Task<CreateCampaignResponse> CreateCampaign(CreateCampaignRequest request, ServerCallContext context) =>
         CallAsync(context, user => rpc.CreateCampaignAsync(request, user, context.CancellationToken));

@@ -160,7 +160,8 @@ public sealed class CouponRpcService(CampaignService campaigns, IssuanceService 
             : null,
         Text(r.CouponValidUntil),
         r.Benefit is { } b
-            ? new BenefitRequest(b.Type, decimal.TryParse(b.Value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var v) ? v : null)
+            ? new BenefitRequest(b.Type, b.Value.All(c => char.IsAsciiDigit(c) || c == '.')
+                && decimal.TryParse(b.Value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var v) ? v : null)
             : null);
 
     // The validator reads RFC 3339 text; an out-of-range Timestamp becomes text it rejects with the field's name.

@@ -37,6 +37,13 @@ public static class RpcSetup
         return builder;
     }
 
+    /// <summary>The guard in front of Grpc.AspNetCore's message reader (see <see cref="GrpcFrameGuard"/>).</summary>
+    public static WebApplication UseRpc(this WebApplication app)
+    {
+        app.UseMiddleware<GrpcFrameGuard>();
+        return app;
+    }
+
     public static IEndpointRouteBuilder MapRpc(this IEndpointRouteBuilder app)
     {
         // The content type picks gRPC or Connect where both serve the same path.

@@ -11,6 +11,13 @@ public sealed class RpcStatusException(RpcCode code, string reason, string messa
     public string Reason { get; } = reason;
     public IReadOnlyDictionary<string, string> Metadata { get; } = metadata ?? new Dictionary<string, string>();
 
+    /// <summary>
+    /// The HTTP status a Connect answer uses instead of the code's usual one: the client's own doing (an
+    /// unknown method, an encoding the server does not speak, its deadline) is a 4xx, never a 5xx that
+    /// monitoring would count as a server fault. Connect clients read the code from the body.
+    /// </summary>
+    public int? ConnectHttpStatus { get; init; }
+
     /// <summary>The status message: "reason: message", so clients that show only the message still see the stable code.</summary>
     public string StatusMessage => Reason.Length == 0 ? Message : Reason + ": " + Message;
 

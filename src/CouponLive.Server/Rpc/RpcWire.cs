@@ -18,6 +18,9 @@ public static class RpcWire
     /// <summary>Largest message accepted (gRPC's customary default, which Grpc.AspNetCore applies too).</summary>
     public const int MaxMessageBytes = 4 * 1024 * 1024;
 
+    /// <summary>The longest deadline honoured; a longer one is shortened to it (both protocols).</summary>
+    public static readonly TimeSpan MaxDeadline = TimeSpan.FromMinutes(5);
+
     public const string ErrorDomain = "couponlive";
 
     /// <summary>

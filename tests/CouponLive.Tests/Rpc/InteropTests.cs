@@ -287,8 +287,8 @@ public sealed class InteropTests(RpcServersFixture servers) : IClassFixture<RpcS
     [InlineData("no token", 401, "unauthenticated")]
     [InlineData("bad json", 400, "invalid_argument")]
     [InlineData("bad timeout", 400, "invalid_argument")]
-    [InlineData("gzip", 501, "unimplemented")]
-    [InlineData("unknown method", 501, "unimplemented")]
+    [InlineData("gzip", 415, "unimplemented")]           // the client's doing: a 4xx, the code says what
+    [InlineData("unknown method", 404, "unimplemented")]
     [InlineData("not found", 404, "not_found")]
     public async Task Connect_errors_are_connect_json_not_problem_details(string scenario, int status, string code)
     {

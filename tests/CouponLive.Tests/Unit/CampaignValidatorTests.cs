@@ -218,14 +218,36 @@ public sealed class CampaignValidatorTests
     [InlineData("2026-12-01T10:00:00+09:00", "2026-12-01T01:00:00.0000000+00:00")]
     [InlineData("2026-11-30T20:00:00-05:00", "2026-12-01T01:00:00.0000000+00:00")]
     [InlineData("2026-12-01T01:00:00.5Z", "2026-12-01T01:00:00.5000000+00:00")]
-    [InlineData("2026-12-01T10:00:00.1234567+09:00", "2026-12-01T01:00:00.1234567+00:00")]
+    [InlineData("2026-12-01T10:00:00.1234567+09:00", "2026-12-01T01:00:00.1230000+00:00")] // to the millisecond the store keeps
     [InlineData("2026-12-01T06:30:00+05:30", "2026-12-01T01:00:00.0000000+00:00")]
-    public void Timestamps_with_offset_are_read_exactly(string text, string expectedUtc)
+    public void Timestamps_with_offset_are_read_to_the_millisecond(string text, string expectedUtc)
     {
         var d = AssertValid(Req(start: text, end: "2026-12-02T00:00:00Z"));
 
         Assert.Equal(expectedUtc, d.Windows[0].StartsAt.ToString("O", CultureInfo.InvariantCulture));
     }
+
+    [Fact]
+    public void Windows_inside_one_millisecond_are_refused_as_empty()
+    {
+        AssertFails(Req(start: "2030-01-01T00:00:00.0000001Z", end: "2030-01-01T00:00:00.0000002Z"), "campaign.invalid_window", "issueEndsAt");
+        var twoInOne = Req(windows: [W("2030-01-01T00:00:00.0001Z", "2030-01-01T00:00:00.0005Z"), W("2030-01-01T00:00:00.0006Z", "2030-01-01T00:00:00.0009Z")]);
+        AssertFails(twoInOne, "campaign.invalid_window", "windows[0].endsAt");
+    }
+
+    [Theory]
+    [InlineData("Factory")]
+    [InlineData("localtime")]
+    [InlineData("posixrules")]
+    [InlineData("Korea Standard Time")]
+    public void Only_named_iana_zones_are_taken(string zone) =>
+        AssertFails(Req(schedule: Sched(timeZone: zone, from: "2030-01-01", to: "2030-01-02", times: ["10:00"], duration: 60)), "campaign.invalid_schedule", "schedule.timeZone");
+
+    [Theory]
+    [InlineData("\u0301\u0302\u0303")]
+    [InlineData("\u0301 \u20dd")]
+    public void A_name_of_combining_marks_alone_is_refused(string name) =>
+        AssertFails(Req(name: name), "campaign.invalid_name", "name");
 
     // ---------- request / name / quantity ----------
 

@@ -11,6 +11,12 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
     {
+        if (IsAbandoned(http, exception))
+        {
+            // The client went away (or its connection broke) mid-request: nobody to answer, nothing wrong here.
+            LogAbandoned(http.Request.Method, http.Request.Path, exception.GetType().Name);
+            return true;
+        }
         int status;
         string code, detail;
         string? field = null;
@@ -46,6 +52,15 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         if (field is not null) context.ProblemDetails.Extensions["field"] = field;
         return await problems.TryWriteAsync(context);
     }
+
+    /// <summary>An exception that only says the request's connection is gone.</summary>
+    public static bool IsAbandoned(HttpContext http, Exception exception) =>
+        http.RequestAborted.IsCancellationRequested && exception is OperationCanceledException or IOException
+        || exception is IOException { InnerException: Microsoft.AspNetCore.Connections.ConnectionAbortedException }
+        || exception is Microsoft.AspNetCore.Connections.ConnectionAbortedException;
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Method} {Path} abandoned by its client ({Exception})")]
+    private partial void LogAbandoned(string method, string path, string exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Rejected {Method} {Path}: {Code} ({Reason})")]
     private partial void LogBadRequest(string method, string path, string code, string reason);

@@ -1,0 +1,21 @@
+using CouponLive.Rpc.V1;
+using Grpc.Core;
+
+namespace CouponLive.Rpc;
+
+/// <summary>
+/// The gRPC service's methods as Grpc.AspNetCore binds them: virtual methods of the type named in
+/// <see cref="CouponServiceBinding.BindService"/>, overridden by <see cref="CouponGrpcService"/>.
+/// </summary>
+[BindServiceMethod(typeof(CouponServiceBinding), nameof(CouponServiceBinding.BindService))]
+public abstract class CouponServiceBase
+{
+    public virtual Task<CreateCampaignResponse> CreateCampaign(CreateCampaignRequest request, ServerCallContext context) =>
+        throw new Grpc.Core.RpcException(new Status(StatusCode.Unimplemented, ""));
+
+    public virtual Task<GetCampaignResponse> GetCampaign(GetCampaignRequest request, ServerCallContext context) =>
+        throw new Grpc.Core.RpcException(new Status(StatusCode.Unimplemented, ""));
+
+    public virtual Task<IssueCouponResponse> IssueCoupon(IssueCouponRequest request, ServerCallContext context) =>
+        throw new Grpc.Core.RpcException(new Status(StatusCode.Unimplemented, ""));
+}
