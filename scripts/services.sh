@@ -3,7 +3,7 @@
 # Everything lives under $ROOT/.data (override: COUPONLIVE_SERVICES_DIR); the system's default
 # PostgreSQL cluster and Redis are never touched.
 #
-# Usage: scripts/services.sh start|postgres|stop|status|env|reset-db|stop-postgres|start-postgres|restart-redis
+# Usage: scripts/services.sh start|postgres|stop|status|env|reset-db|stop-postgres|start-postgres|restart-redis|stop-redis|start-redis
 # (postgres: install and start PostgreSQL only, for scripts/cluster.sh, which brings its own Redis)
 set -euo pipefail
 
@@ -304,8 +304,10 @@ main() {
     stop-postgres)  need_pgbin; stop_postgres immediate ;;
     start-postgres) need_pgbin; start_postgres ;;
     restart-redis)  stop_redis; start_redis ;;
+    stop-redis)     stop_redis ;;
+    start-redis)    start_redis ;;
     reset-db)       need_pgbin; reset_db ;;
-    *) echo "usage: $0 start|postgres|stop|status|env|reset-db|stop-postgres|start-postgres|restart-redis" >&2; exit 2 ;;
+    *) echo "usage: $0 start|postgres|stop|status|env|reset-db|stop-postgres|start-postgres|restart-redis|stop-redis|start-redis" >&2; exit 2 ;;
   esac
 }
 

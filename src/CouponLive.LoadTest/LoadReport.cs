@@ -70,6 +70,7 @@ public sealed record LoadReport(
         Outcome.NotOpen => "notOpen",
         Outcome.Ended => "ended",
         Outcome.Unavailable => "unavailable",
+        Outcome.RateLimited => "rateLimited",
         Outcome.HttpError => "httpError",
         Outcome.TransportError => "transportError",
         Outcome.Timeout => "timeout",

@@ -330,6 +330,10 @@ public sealed class LoadRunner : IDisposable
                     outcome = Outcome.Unavailable;
                     errorKind = "503 service.unavailable";
                     break;
+                case 429:
+                    outcome = Outcome.RateLimited;
+                    errorKind = "429 issue.rate_limited";
+                    break;
                 default:
                     outcome = Outcome.HttpError;
                     errorKind = $"{status} {Encoding.UTF8.GetString(value)}".TrimEnd();

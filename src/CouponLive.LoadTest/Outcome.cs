@@ -1,4 +1,4 @@
 namespace CouponLive.LoadTest;
 
 /// <summary>What one answer meant for the sale.</summary>
-public enum Outcome { Issued, AlreadyIssued, SoldOut, WindowSoldOut, NotOpen, Ended, Unavailable, HttpError, TransportError, Timeout, CutOff }
+public enum Outcome { Issued, AlreadyIssued, SoldOut, WindowSoldOut, NotOpen, Ended, Unavailable, RateLimited, HttpError, TransportError, Timeout, CutOff }

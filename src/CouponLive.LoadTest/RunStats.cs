@@ -42,7 +42,7 @@ public sealed class RunStats
 
     public long Completed => Latency.TotalCount;
     public long Count(Outcome o) => Volatile.Read(ref _outcomes[(int)o]);
-    public long Errors => Count(Outcome.Unavailable) + Count(Outcome.HttpError) + Count(Outcome.TransportError) + Count(Outcome.Timeout);
+    public long Errors => Count(Outcome.Unavailable) + Count(Outcome.RateLimited) + Count(Outcome.HttpError) + Count(Outcome.TransportError) + Count(Outcome.Timeout);
     public int ConflictingAnswers => Volatile.Read(ref _conflictingAnswers);
     public IReadOnlyDictionary<string, long> ErrorsByKind => _errors;
     public int Seconds => _secRequests.Length;
@@ -73,7 +73,7 @@ public sealed class RunStats
                 Interlocked.Increment(ref _secSoldOut[sec]);
                 Interlocked.CompareExchange(ref _firstSoldOutAnswerAt, endTimestamp, -1);
                 break;
-            case Outcome.Unavailable or Outcome.HttpError or Outcome.TransportError or Outcome.Timeout:
+            case Outcome.Unavailable or Outcome.RateLimited or Outcome.HttpError or Outcome.TransportError or Outcome.Timeout:
                 Interlocked.Increment(ref _secErrors[sec]);
                 _errors.AddOrUpdate(errorKind ?? outcome.ToString(), 1, static (_, n) => n + 1);
                 break;

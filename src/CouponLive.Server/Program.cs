@@ -6,6 +6,7 @@ using CouponLive.Dashboard;
 using CouponLive.Diagnostics;
 using CouponLive.Http;
 using CouponLive.Issuance;
+using CouponLive.Limits;
 using CouponLive.Rpc;
 using CouponLive.Storage;
 
@@ -14,6 +15,7 @@ builder.AddHttp();           // Kestrel limits, source-generated JSON, ProblemDe
 builder.AddDiagnostics();    // health checks, metrics (Prometheus, OTLP)
 builder.AddStorage();        // SQLite (embedded mode) or PostgreSQL (production mode)
 builder.AddAuth();           // JWT bearer, validated-token cache, accounts, admin
+builder.AddLimits();         // flood limits (per address, per login id, per user), bounded password hashing
 builder.AddCodes();          // coupon-code codec
 builder.AddCampaigns();      // catalog, campaign service
 builder.AddIssuance();       // admission gate (in process or Redis), group-commit writer, reconciler
@@ -26,6 +28,7 @@ app.UseHttp();
 app.UseRpc();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseLimits();
 
 app.MapAuthApi();            // POST /api/v1/users, POST /api/v1/auth/token
 app.MapCampaignsApi();       // POST, GET /api/v1/campaigns, GET /api/v1/campaigns/{id}, GET /api/v1/campaigns/{id}/coupons

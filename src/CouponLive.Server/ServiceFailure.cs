@@ -5,4 +5,8 @@ namespace CouponLive;
 /// field at fault in the request (empty when none), and a message for people. Each transport maps the code
 /// to its own status (HTTP status, gRPC status).
 /// </summary>
-public sealed record ServiceFailure(string Code, string Field, string Message);
+public sealed record ServiceFailure(string Code, string Field, string Message)
+{
+    /// <summary>When a refusal for load (429, 503) may be retried.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+}

@@ -30,7 +30,12 @@ public sealed class CouponMetrics
         ReconcilerActions = meter.CreateCounter<long>("couponlive.reconciler.actions", "{entry}", "Outbox entries handled by the reconciler, by action");
         GateEvictions = meter.CreateCounter<long>("couponlive.gate.evictions", "{campaign}", "Campaign gate states dropped to be rebuilt from the store, by reason");
         Errors = meter.CreateCounter<long>("couponlive.errors", "{error}", "Failed calls to Redis or the store, by component");
+        RateLimited = meter.CreateCounter<long>("couponlive.rate_limited", "{request}", "Requests refused by a flood limit, by limit");
+        Shed = meter.CreateCounter<long>("couponlive.issue.shed", "{request}", "Issue requests answered 503 at once instead of queued, by reason");
+        _meter = meter;
     }
+
+    private readonly Meter _meter;
 
     public Counter<long> IssueRequests { get; }
     public Histogram<double> IssueDuration { get; }
@@ -42,6 +47,12 @@ public sealed class CouponMetrics
     public Counter<long> ReconcilerActions { get; }
     public Counter<long> GateEvictions { get; }
     public Counter<long> Errors { get; }
+    public Counter<long> RateLimited { get; }
+    public Counter<long> Shed { get; }
+
+    /// <summary>A gauge read at each collection (queue depths, circuit states), registered by the part that owns the value.</summary>
+    public void Observe(string name, string unit, string description, Func<IEnumerable<Measurement<long>>> read) =>
+        _meter.CreateObservableGauge(name, read, unit, description);
 
     public static KeyValuePair<string, object?> Tag(string name, string value) => new(name, value);
 }

@@ -22,6 +22,11 @@ public static class DiagnosticsSetup
         builder.Services.AddOpenTelemetry().ConfigureResource(r => r.AddService("couponlive")).WithMetrics(metrics =>
         {
             metrics.AddMeter(CouponMetrics.MeterName);
+            // The runtime's own gauges (memory, GC, thread pool): what an operator checks when a queue or a heap grows.
+            metrics.AddMeter("System.Runtime");
+            // Gauges named "*.count" read as broken counters in Prometheus (promtool refuses them); not needed here.
+            foreach (var name in (string[])["dotnet.assembly.count", "dotnet.process.cpu.count", "dotnet.timer.count"])
+                metrics.AddView(name, MetricStreamConfiguration.Drop);
             // Every scrape sees the counts of that moment (the exporter would otherwise serve a copy up to 300 ms old).
             metrics.AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0);
             if (otlp.Endpoint is null) return;

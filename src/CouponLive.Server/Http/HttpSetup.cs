@@ -1,4 +1,7 @@
+using System.Net;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 
 namespace CouponLive.Http;
@@ -22,11 +25,23 @@ public static class HttpSetup
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = AddCode);
         services.AddOpenApi();
+        services.AddValidatedOptions<HttpOptions>("Http");
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<HttpOptions>>((forwarded, http) =>
+        {
+            // The client is the last address a trusted proxy added; loopback proxies stay trusted (the defaults).
+            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            foreach (var entry in http.Value.TrustedProxies)
+            {
+                if (IPAddress.TryParse(entry, out var address)) forwarded.KnownProxies.Add(address);
+                else forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(entry));
+            }
+        });
         return builder;
     }
 
     public static WebApplication UseHttp(this WebApplication app)
     {
+        app.UseForwardedHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<CharsetGuard>();

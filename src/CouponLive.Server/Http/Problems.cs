@@ -19,6 +19,13 @@ public static class Problems
     public static ProblemHttpResult Of(ServiceFailure failure) =>
         Of(StatusOf(failure.Code), failure.Code, failure.Message, failure.Field.Length > 0 ? failure.Field : null);
 
+    /// <summary>A service's refusal, with Retry-After on the response when it says when to retry.</summary>
+    public static ProblemHttpResult Of(ServiceFailure failure, HttpResponse response)
+    {
+        if (failure.RetryAfter is { } after) SetRetryAfter(response, after);
+        return Of(failure);
+    }
+
     public static int StatusOf(string code) => code switch
     {
         ErrorCodes.CampaignNotFound or ErrorCodes.NotFound => 404,
@@ -26,10 +33,17 @@ public static class Problems
         ErrorCodes.NotOpen or ErrorCodes.Ended or ErrorCodes.SoldOut or ErrorCodes.WindowSoldOut => 409,
         ErrorCodes.Unauthorized or ErrorCodes.InvalidToken or ErrorCodes.TokenExpired or ErrorCodes.InvalidCredentials => 401,
         ErrorCodes.Forbidden => 403,
+        ErrorCodes.AuthRateLimited or ErrorCodes.IssueRateLimited => 429,
         ErrorCodes.ServiceUnavailable => 503,
         ErrorCodes.ServerError => 500,
         _ => 400,
     };
+
+    /// <summary>Sets Retry-After in whole seconds, rounded up and at least 1 (a 0 would invite an instant retry).</summary>
+    public static void SetRetryAfter(HttpResponse response, TimeSpan after) =>
+        response.Headers.RetryAfter = RetryAfterSeconds(after).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    public static long RetryAfterSeconds(TimeSpan after) => Math.Max(1, (long)Math.Ceiling(after.TotalSeconds));
 
     /// <summary>The code for a bare status (404 route, 405, 401 challenge...) when a handler did not choose one.</summary>
     public static string DefaultCode(int status) => status switch

@@ -23,6 +23,7 @@ public static class IssuanceApi
     private static readonly PreparedProblem SoldOut = new(409, ErrorCodes.SoldOut, "All coupons of this campaign are issued.");
     private static readonly PreparedProblem WindowSoldOut = new(409, ErrorCodes.WindowSoldOut, "All coupons of the current window are issued.");
     private static readonly PreparedProblem Unavailable = new(503, ErrorCodes.ServiceUnavailable, "Issuing is briefly unavailable; retry shortly.");
+    private static readonly PreparedProblem RateLimited = new(429, ErrorCodes.IssueRateLimited, "Too many issue requests from this user; retry later.");
 
     public static async Task<Results<IssuedAnswer, ProblemHttpResult, PreparedProblem>> Issue(
         string id, ClaimsPrincipal user, HttpContext http, IssuanceService issuance, CancellationToken ct)
@@ -44,6 +45,9 @@ public static class IssuanceApi
                 return SoldOut;
             case IssueStatus.WindowSoldOut:
                 return WindowSoldOut.WithOpensAt(result.OpensAt);
+            case IssueStatus.RateLimited:
+                Problems.SetRetryAfter(http.Response, result.RetryAfter ?? TimeSpan.FromSeconds(1));
+                return RateLimited;
             default:
                 http.Response.Headers.RetryAfter = "1";
                 return Unavailable;

@@ -11,4 +11,11 @@ public sealed class IssuanceOptions
     /// <summary>How long a request waits for its campaign's gate to be (re)built before answering 503.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00", ErrorMessage = "Issuance:LoadTimeout must be between 0 and 10 minutes.")]
     public TimeSpan LoadTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Admitted issues that may wait for the store at once. Past this, issue requests answer 503 at once
+    /// (before the gate admits anyone) until commits catch up: a slow store costs bounded memory.
+    /// </summary>
+    [Range(1, 10_000_000, ErrorMessage = "Issuance:MaxPendingCommits must be between 1 and 10,000,000.")]
+    public int MaxPendingCommits { get; set; } = 50_000;
 }

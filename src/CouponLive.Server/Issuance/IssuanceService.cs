@@ -6,6 +6,7 @@ using CouponLive.Campaigns;
 using CouponLive.Dashboard;
 using CouponLive.Codes;
 using CouponLive.Diagnostics;
+using CouponLive.Limits;
 using CouponLive.Storage;
 using Microsoft.Extensions.Options;
 
@@ -25,9 +26,11 @@ public sealed partial class IssuanceService(
     CouponCodeCodec codec,
     CouponMetrics metrics,
     LiveStats live,
+    DependencyBreakers breakers,
     TimeProvider time,
     IOptions<IssuanceOptions> options,
     ILogger<IssuanceService> logger,
+    UserRateLimiter? limiter = null,
     OutboxReconciler? reconciler = null)
 {
     private readonly ConcurrentDictionary<long, SemaphoreSlim> _loadLocks = new();
@@ -80,6 +83,7 @@ public sealed partial class IssuanceService(
         IssueStatus.WindowSoldOut => "window_sold_out",
         IssueStatus.Forbidden => LiveStats.RejectedAuth,
         IssueStatus.InvalidUser => "invalid_request",
+        IssueStatus.RateLimited => LiveStats.RateLimited,
         _ => "unavailable",
     };
 
@@ -95,10 +99,18 @@ public sealed partial class IssuanceService(
             else userId = forUser;
         }
 
+        // First and cheapest: a flood from one user is answered before anything else is looked at.
+        var limited = limiter is not null && !limiter.TryAcquire(userId, out var retryAfter) ? retryAfter : (TimeSpan?)null;
+
         var campaign = CampaignCatalog.TryParseId(campaignIdText, out var campaignId) ? await catalog.GetAsync(campaignId, ct) : null;
         if (campaign is null) return new IssueResult(IssueStatus.NotFound);
+        if (limited is not null) return new IssueResult(IssueStatus.RateLimited, campaign, RetryAfter: limited);
         if (forbidden) return new IssueResult(IssueStatus.Forbidden, campaign);
-        if (campaign is null) return new IssueResult(IssueStatus.NotFound);
+
+        // Fail fast and shed load before anyone is admitted: while the store is down or far behind, an
+        // admission could only wait, so the request answers 503 now and the client retries.
+        if (breakers.Store.IsRefusing) return Shed(campaign, "store_circuit_open");
+        if (writer.IsFull) return Shed(campaign, "writer_queue_full");
 
         var admission = await gate.AdmitAsync(campaign, userId, ct);
         if (admission.Outcome == AdmissionOutcome.NotLoaded)
@@ -124,10 +136,11 @@ public sealed partial class IssuanceService(
         CommitOutcome outcome;
         try
         {
-            // Not cancelled with the request: the commit must finish even if the client went away.
-            outcome = await writer.CommitAsync(coupon, admission.OutboxId).WaitAsync(options.Value.CommitTimeout);
+            // Not cancelled with the request: the commit must finish even if the client went away. The wait
+            // ends early when the store's circuit opens (the commit still goes on, and a retry finds it).
+            outcome = await writer.CommitAsync(coupon, admission.OutboxId).WaitAsync(options.Value.CommitTimeout, breakers.Store.Broken);
         }
-        catch (Exception ex) when (ex is TimeoutException or StoreUnavailableException)
+        catch (Exception ex) when (ex is TimeoutException or StoreUnavailableException or OperationCanceledException)
         {
             return new IssueResult(IssueStatus.Unavailable, campaign);
         }
@@ -151,6 +164,12 @@ public sealed partial class IssuanceService(
                 await gate.EvictAsync(campaign.Id, CancellationToken.None);
                 return new IssueResult(IssueStatus.Unavailable, campaign);
         }
+    }
+
+    private IssueResult Shed(StoredCampaign campaign, string reason)
+    {
+        metrics.Shed.Add(1, CouponMetrics.Tag("reason", reason));
+        return new IssueResult(IssueStatus.Unavailable, campaign);
     }
 
     /// <summary>

@@ -13,6 +13,8 @@ public static class IssuanceSetup
         var services = builder.Services;
         var settings = ServerSettings.Of(builder);
         services.AddValidatedOptions<IssuanceOptions>("Issuance");
+        services.AddValidatedOptions<BreakerOptions>("Breakers");
+        services.AddSingleton<DependencyBreakers>();
         if (settings.IsProduction)
         {
             services.AddValidatedOptions<ReconcilerOptions>("Reconciler");

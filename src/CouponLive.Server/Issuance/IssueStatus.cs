@@ -14,4 +14,6 @@ public enum IssueStatus
     Forbidden,
     /// <summary>The user named for a service token's request is not a usable user id.</summary>
     InvalidUser,
+    /// <summary>The user sent more issue requests than a person can (RateLimits:IssuePerUser*); answered before the gate.</summary>
+    RateLimited,
 }

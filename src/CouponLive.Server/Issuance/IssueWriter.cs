@@ -3,6 +3,8 @@ using System.Diagnostics;
 using CouponLive.Diagnostics;
 using System.Threading.Channels;
 using CouponLive.Storage;
+using Microsoft.Extensions.Options;
+using Polly.CircuitBreaker;
 
 namespace CouponLive.Issuance;
 
@@ -13,12 +15,42 @@ namespace CouponLive.Issuance;
 /// so an admission is never dropped while the process lives; its caller may give up waiting
 /// (503), and a retry of the same user joins the same pending commit.
 /// </summary>
-public sealed partial class IssueWriter(ICouponStore store, CouponMetrics metrics, ILogger<IssueWriter> logger, IAdmissionOutbox? outbox = null) : BackgroundService
+public sealed partial class IssueWriter : BackgroundService
 {
     public const int MaxGroupSize = 1_000;
 
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(100);
+
     private readonly Channel<PendingCommit> _queue = Channel.CreateUnbounded<PendingCommit>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<(long Campaign, string User), PendingCommit> _pending = new();
+    private readonly ICouponStore _store;
+    private readonly CouponMetrics _metrics;
+    private readonly DependencyBreaker _breaker;
+    private readonly ILogger<IssueWriter> _logger;
+    private readonly IAdmissionOutbox? _outbox;
+    private readonly int _maxPending;
+    private int _pendingCount;
+
+    public IssueWriter(ICouponStore store, CouponMetrics metrics, DependencyBreakers breakers, IOptions<IssuanceOptions> options,
+        ILogger<IssueWriter> logger, IAdmissionOutbox? outbox = null)
+    {
+        _store = store;
+        _metrics = metrics;
+        _logger = logger;
+        _outbox = outbox;
+        _breaker = breakers.Store;
+        _maxPending = options.Value.MaxPendingCommits;
+        metrics.Observe("couponlive.writer.pending", "{coupon}", "Admitted issues waiting for their commit", () => [new(PendingCount)]);
+    }
+
+    /// <summary>Admitted issues not yet committed (queued or in the group being committed).</summary>
+    public int PendingCount => Volatile.Read(ref _pendingCount);
+
+    /// <summary>
+    /// True when as many issues wait for the store as Issuance:MaxPendingCommits allows: new requests are then
+    /// refused before the gate admits them, so a slow store bounds memory instead of growing a queue.
+    /// </summary>
+    public bool IsFull => PendingCount >= _maxPending;
 
     /// <summary>
     /// Commits the coupon (idempotently per campaign and user) and returns the stored outcome. Once
@@ -30,12 +62,14 @@ public sealed partial class IssueWriter(ICouponStore store, CouponMetrics metric
         var key = (coupon.CampaignId, coupon.UserId);
         var created = new PendingCommit(coupon, outboxId);
         var pending = _pending.GetOrAdd(key, created);
-        if (ReferenceEquals(pending, created) && !_queue.Writer.TryWrite(created))
+        if (!ReferenceEquals(pending, created)) return pending.Done.Task;
+        if (!_queue.Writer.TryWrite(created))
         {
             _pending.TryRemove(key, out _);
             return Task.FromException<CommitOutcome>(new StoreUnavailableException("The writer is shutting down."));
         }
-        return pending.Done.Task;
+        Interlocked.Increment(ref _pendingCount);
+        return created.Done.Task;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -55,11 +89,12 @@ public sealed partial class IssueWriter(ICouponStore store, CouponMetrics metric
             {
                 var p = group[i];
                 _pending.TryRemove(new KeyValuePair<(long, string), PendingCommit>((p.Coupon.CampaignId, p.Coupon.UserId), p));
+                Interlocked.Decrement(ref _pendingCount);
                 if (outcomes is null) p.Done.TrySetException(new StoreUnavailableException("The store did not commit before shutdown."));
                 else p.Done.TrySetResult(outcomes[i]);
             }
             // Not awaited: the next group's commit must not wait for Redis; releasing is best effort.
-            if (outbox is not null && outcomes is not null) _ = ReleaseOutboxAsync(outbox, group.ToList(), outcomes);
+            if (_outbox is not null && outcomes is not null) _ = ReleaseOutboxAsync(_outbox, group.ToList(), outcomes);
         }
     }
 
@@ -98,25 +133,26 @@ public sealed partial class IssueWriter(ICouponStore store, CouponMetrics metric
 
     private async Task<IReadOnlyList<CommitOutcome>?> CommitWithRetryAsync(List<IssuedCoupon> coupons, CancellationToken stoppingToken)
     {
-        var delay = TimeSpan.FromMilliseconds(50);
         for (var attempt = 1; ; attempt++)
         {
-            try
+            var started = Stopwatch.GetTimestamp();
+            var outcome = await _breaker.ExecuteAsync(static s => new ValueTask<IReadOnlyList<CommitOutcome>>(s.store.CommitAsync(s.coupons, CancellationToken.None)), (store: _store, coupons));
+            if (outcome.Exception is null)
             {
-                var started = Stopwatch.GetTimestamp();
-                var outcomes = await store.CommitAsync(coupons, CancellationToken.None);
-                metrics.WriterCommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
-                metrics.WriterBatchSize.Record(coupons.Count);
-                return outcomes;
+                _metrics.WriterCommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                _metrics.WriterBatchSize.Record(coupons.Count);
+                return outcome.Result;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            // Open circuit: refused here without touching the store; the breaker lets one try through per break.
+            if (outcome.Exception is not BrokenCircuitException)
             {
-                metrics.Errors.Add(1, CouponMetrics.Tag("component", "store"));
-                LogCommitFailed(ex, coupons.Count, attempt);
-                if (stoppingToken.IsCancellationRequested && attempt >= 3) return null;
-                await Task.Delay(delay, CancellationToken.None);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+                _metrics.Errors.Add(1, CouponMetrics.Tag("component", "store"));
+                LogCommitFailed(outcome.Exception, coupons.Count, attempt);
             }
+            if (stoppingToken.IsCancellationRequested && attempt >= 3) return null;
+            // A steady retry, not a backoff: the breaker spaces the real tries once the store counts as down,
+            // and until then quick retries are what let it notice within a second.
+            await Task.Delay(RetryDelay, CancellationToken.None);
         }
     }
 

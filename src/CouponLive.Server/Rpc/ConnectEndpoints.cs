@@ -93,6 +93,7 @@ public static partial class ConnectEndpoints
         http.Response.StatusCode = error.ConnectHttpStatus ?? RpcCodes.ConnectHttpStatus(error.Code);
         http.Response.ContentType = "application/json";
         http.Response.ContentLength = body.Length;
+        if (error.RetryAfter is { } after) CouponLive.Http.Problems.SetRetryAfter(http.Response, after);
         await http.Response.Body.WriteAsync(body, CancellationToken.None);
     }
 

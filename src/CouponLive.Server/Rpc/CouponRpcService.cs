@@ -77,6 +77,10 @@ public sealed class CouponRpcService(CampaignService campaigns, IssuanceService 
             IssueStatus.Ended => Ended,
             IssueStatus.SoldOut => SoldOut,
             IssueStatus.WindowSoldOut => new RpcStatusException(RpcCode.ResourceExhausted, ErrorCodes.WindowSoldOut, "All coupons of the current window are issued.", OpensAt(result)),
+            IssueStatus.RateLimited => new RpcStatusException(RpcCode.ResourceExhausted, ErrorCodes.IssueRateLimited, "Too many issue requests from this user; retry later.")
+            {
+                RetryAfter = result.RetryAfter,
+            },
             _ => Unavailable,
         };
     }
@@ -108,7 +112,10 @@ public sealed class CouponRpcService(CampaignService campaigns, IssuanceService 
     private static readonly RpcStatusException NotYours = new(RpcCode.PermissionDenied, ErrorCodes.Forbidden, "user_id must be empty or the token's subject; only a service token may name another user.");
     private static readonly RpcStatusException Ended = new(RpcCode.FailedPrecondition, ErrorCodes.Ended, "The campaign has ended.");
     private static readonly RpcStatusException SoldOut = new(RpcCode.ResourceExhausted, ErrorCodes.SoldOut, "All coupons of this campaign are issued.");
-    private static readonly RpcStatusException Unavailable = new(RpcCode.Unavailable, ErrorCodes.ServiceUnavailable, "Issuing is briefly unavailable; retry shortly.");
+    private static readonly RpcStatusException Unavailable = new(RpcCode.Unavailable, ErrorCodes.ServiceUnavailable, "Issuing is briefly unavailable; retry shortly.")
+    {
+        RetryAfter = TimeSpan.FromSeconds(1),
+    };
 
     private static RpcStatusException InvalidArgument(string reason, string field, string message) =>
         new(RpcCode.InvalidArgument, reason, message, new Dictionary<string, string> { ["field"] = field });

@@ -18,11 +18,14 @@ public sealed class RpcStatusException(RpcCode code, string reason, string messa
     /// </summary>
     public int? ConnectHttpStatus { get; init; }
 
+    /// <summary>When a refusal for load may be retried: a google.rpc.RetryInfo detail, and Retry-After on Connect answers.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     /// <summary>The status message: "reason: message", so clients that show only the message still see the stable code.</summary>
     public string StatusMessage => Reason.Length == 0 ? Message : Reason + ": " + Message;
 
     public static RpcStatusException StoreUnavailable { get; } =
-        new(RpcCode.Unavailable, ErrorCodes.ServiceUnavailable, "The store is briefly unavailable; retry shortly.");
+        new(RpcCode.Unavailable, ErrorCodes.ServiceUnavailable, "The store is briefly unavailable; retry shortly.") { RetryAfter = TimeSpan.FromSeconds(1) };
 
     /// <summary>A call without a usable bearer token, with the reason the REST API would give.</summary>
     public static RpcStatusException Unauthenticated(Microsoft.AspNetCore.Authentication.AuthenticateResult auth) =>

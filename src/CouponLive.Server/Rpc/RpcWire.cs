@@ -72,11 +72,18 @@ public static class RpcWire
         return info;
     }
 
+    /// <summary>The google.rpc.RetryInfo of a refusal that says when to retry (whole seconds, as Retry-After).</summary>
+    public static RetryInfo? RetryInfo(RpcStatusException error) =>
+        error.RetryAfter is { } after
+            ? new RetryInfo { RetryDelay = Duration.FromTimeSpan(TimeSpan.FromSeconds(CouponLive.Http.Problems.RetryAfterSeconds(after))) }
+            : null;
+
     /// <summary>The value of grpc-status-details-bin: a google.rpc.Status with the ErrorInfo detail.</summary>
     public static byte[] StatusDetails(RpcStatusException error)
     {
         var status = new Google.Rpc.Status { Code = (int)error.Code, Message = error.StatusMessage };
         status.Details.Add(Any.Pack(ErrorInfo(error)));
+        if (RetryInfo(error) is { } retry) status.Details.Add(Any.Pack(retry));
         return status.ToByteArray();
     }
 
@@ -94,6 +101,13 @@ public static class RpcWire
             json.WriteString("type", Google.Rpc.ErrorInfo.Descriptor.FullName);
             json.WriteString("value", Convert.ToBase64String(ErrorInfo(error).ToByteArray()).TrimEnd('='));
             json.WriteEndObject();
+            if (RetryInfo(error) is { } retry)
+            {
+                json.WriteStartObject();
+                json.WriteString("type", Google.Rpc.RetryInfo.Descriptor.FullName);
+                json.WriteString("value", Convert.ToBase64String(retry.ToByteArray()).TrimEnd('='));
+                json.WriteEndObject();
+            }
             json.WriteEndArray();
             json.WriteEndObject();
         }

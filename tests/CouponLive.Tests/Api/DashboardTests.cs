@@ -1,8 +1,6 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text.Json.Nodes;
 using CouponLive.Tests.Infrastructure;
 
 namespace CouponLive.Tests.Api;
@@ -100,35 +98,14 @@ public abstract class DashboardTests(ServerMode mode) : IAsyncLifetime
             await noToken.PostAsync($"/api/v1/campaigns/{campaignId}/issue", null); // 1 rejected for its token
 
         // Figures are published once each second is over: read the stream until they are all in.
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        JsonObject? snapshot = null;
-        Dictionary<string, long> totals = [];
-        while (DateTime.UtcNow < deadline)
-        {
-            snapshot = await FirstEventAsync(admin, campaignId);
-            var names = snapshot["outcomeNames"]!.AsArray().Select(n => n!.GetValue<string>()).ToList();
-            totals = names.ToDictionary(n => n, n => snapshot["seconds"]!.AsArray().Sum(s => s!["outcomes"]![names.IndexOf(n)]!.GetValue<long>()));
-            if (totals.Values.Sum() >= 101) break;
-            await Task.Delay(250);
-        }
+        var (totals, snapshot) = await LiveStream.TotalsAsync(admin, campaignId, atLeast: 101);
         Assert.Equal(30, totals["issued"]);
         Assert.Equal(30, totals["already_issued"]);
         Assert.Equal(40, totals["sold_out"]);
         Assert.Equal(1, totals["rejected_auth"]);
-        Assert.Equal("sold_out", snapshot!["campaign"]!["status"]!.GetValue<string>());
+        Assert.Equal("sold_out", snapshot["campaign"]!["status"]!.GetValue<string>());
         Assert.Equal(12, snapshot["recent"]!.AsArray().Count);
         Assert.Contains(snapshot["seconds"]!.AsArray(), s => s!["p99Ms"]!.GetValue<double>() > 0);
-    }
-
-    private static async Task<JsonObject> FirstEventAsync(HttpClient client, long campaignId)
-    {
-        using var response = await client.GetAsync($"/api/v1/campaigns/{campaignId}/live", HttpCompletionOption.ResponseHeadersRead);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
-        var line = await reader.ReadLineAsync();
-        Assert.StartsWith("data: ", line);
-        return JsonNode.Parse(line!["data: ".Length..])!.AsObject();
     }
 }
 

@@ -72,18 +72,29 @@ public sealed class MultiProcessFaultTests : SaleDrill
         var campaignId = await CreateCampaignAsync(servers[0].BaseAddress, 400);
         var driver = new SaleDriver(servers.Select(s => s.BaseAddress).ToList(), campaignId, "pgdown");
 
-        var sale = driver.RunAsync(users: 2_000, clicks: 2, concurrency: 200, budget: TimeSpan.FromSeconds(120));
+        long stopped = 0, returned = 0;
+        var sale = driver.RunAsync(users: 2_000, clicks: 2, concurrency: 200, budget: TimeSpan.FromSeconds(120), maxAttemptsPerClick: 200);
         var fault = await WhenAsync(driver, 100, async () =>
         {
             await Services("stop-postgres");
+            stopped = System.Diagnostics.Stopwatch.GetTimestamp();
             await Task.Delay(TimeSpan.FromSeconds(3));
             await Services("start-postgres");
+            returned = System.Diagnostics.Stopwatch.GetTimestamp();
         }, TimeSpan.FromSeconds(60));
         await sale;
 
         Assert.True(fault.Successes < driver.Successes, $"the outage must land mid-sale: {fault.Successes} successes then, {driver} at the end");
         Assert.True(driver.Unavailable > 0, $"the outage should have been visible as 503s: {driver}");
         await AssertOutcomeAsync(campaignId, driver);
+        // Once the store's circuit is open (its first failures take a moment), refusals come at once.
+        var during = driver.UnavailableLatenciesMs(stopped + System.Diagnostics.Stopwatch.Frequency, returned);
+        var p99 = during.Length == 0 ? 0 : during[Math.Min(during.Length - 1, (int)Math.Ceiling(0.99 * during.Length) - 1)];
+        var back = driver.FirstSuccessAfter(returned);
+        TestContext.Current.SendDiagnosticMessage(
+            $"drill postgres stopped 3 s: 503 p99 {p99:F1} ms over {during.Length} after the first second; first success {back?.TotalSeconds:F2} s after it returned; {driver}");
+        Assert.True(during.Length > 100 && p99 < 50, $"503 p99 while the store was down: {p99:F1} ms over {during.Length}; {driver}");
+        Assert.True(driver.Other + driver.TransportErrors == 0, $"{driver}\n{string.Join("\n", servers.Select(s => s.Output))}");
     }
 
     [Fact]

@@ -17,6 +17,7 @@ public sealed class SaleDriver(IReadOnlyList<Uri> servers, long campaignId, stri
     private readonly ConcurrentDictionary<string, ConcurrentBag<string>> _codesByUser = new();
     private readonly ConcurrentQueue<string> _otherAnswers = new();
     private readonly ConcurrentQueue<(long Sent, long Answered)> _successTimes = new();
+    private readonly ConcurrentQueue<(long Sent, long Answered)> _unavailableTimes = new();
     private int _successes, _soldOut, _unavailable, _badGateway, _transportErrors, _other, _missingRetryAfter;
 
     public int Successes => Volatile.Read(ref _successes);
@@ -97,6 +98,7 @@ public sealed class SaleDriver(IReadOnlyList<Uri> servers, long campaignId, stri
                         return;
                     case HttpStatusCode.ServiceUnavailable:
                         Interlocked.Increment(ref _unavailable);
+                        _unavailableTimes.Enqueue((sent, Stopwatch.GetTimestamp()));
                         if (response.Headers.RetryAfter is null) Interlocked.Increment(ref _missingRetryAfter);
                         break;
                     case HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout:
@@ -124,6 +126,11 @@ public sealed class SaleDriver(IReadOnlyList<Uri> servers, long campaignId, stri
         var first = _successTimes.Where(t => t.Sent >= fault).Select(t => t.Answered).DefaultIfEmpty(long.MaxValue).Min();
         return first == long.MaxValue ? null : Stopwatch.GetElapsedTime(fault, first);
     }
+
+    /// <summary>How long each 503 took to arrive, for requests sent between two Stopwatch timestamps, in ms, sorted.</summary>
+    public double[] UnavailableLatenciesMs(long from, long to) =>
+        _unavailableTimes.Where(t => t.Sent >= from && t.Sent < to)
+            .Select(t => Stopwatch.GetElapsedTime(t.Sent, t.Answered).TotalMilliseconds).Order().ToArray();
 
     public override string ToString() =>
         $"{Successes} successes, {SoldOut} sold out, {Unavailable} × 503, {BadGateway} × 502/504, {TransportErrors} transport errors, {Other} other" +

@@ -3,7 +3,7 @@
 "use strict";
 
 const COLORS = { issued: "#1a9c5b", already_issued: "#7fc8a0", sold_out: "#d64545", window_sold_out: "#f08c8c",
-  not_open: "#d9822b", ended: "#9aa1ae", unavailable: "#7b4bd6", rejected_auth: "#333a48" };
+  not_open: "#d9822b", ended: "#9aa1ae", unavailable: "#7b4bd6", rejected_auth: "#333a48", rate_limited: "#c9a227" };
 const $ = (id) => document.getElementById(id);
 let token = sessionStorage.getItem("couponlive.token");
 let liveAbort = null;

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using CouponLive.Diagnostics;
 using System.Globalization;
 using CouponLive.Storage;
+using Polly.CircuitBreaker;
 using StackExchange.Redis;
 using Microsoft.Extensions.Options;
 
@@ -21,12 +22,15 @@ public sealed partial class RedisAdmissionGate(
     IOptions<RedisGateOptions> gateOptions,
     ICouponStore store,
     CouponMetrics metrics,
+    DependencyBreakers breakers,
     TimeProvider time,
     ILogger<RedisAdmissionGate> logger) : IAdmissionGate, IAdmissionOutbox
 {
-    private readonly RedisGateOptions _options = gateOptions.Value;
+    private static readonly Admission Unavailable = new(AdmissionOutcome.Unavailable);
 
-    private readonly ConcurrentDictionary<long, CampaignQueue> _queues = new();
+    private readonly RedisGateOptions _options = gateOptions.Value;
+    private readonly DependencyBreaker _breaker = breakers.Redis;
+    private readonly ConcurrentDictionary<long, CampaignQueue> _queues = ObservedQueues(metrics);
 
     // Outbox entries of this process's batches -> their admissions not yet stored. An entry goes when
     // the count reaches zero (ReleaseOutboxAsync); the reconciler sweeps entries a dead process left.
@@ -35,11 +39,14 @@ public sealed partial class RedisAdmissionGate(
 
     public ValueTask<Admission> AdmitAsync(StoredCampaign campaign, string userId, CancellationToken ct)
     {
+        if (_breaker.IsRefusing) return Shed("redis_circuit_open");
         var queue = _queues.GetOrAdd(campaign.Id, static _ => new CampaignQueue());
         var pending = new PendingAdmission(userId);
         bool start;
         lock (queue)
         {
+            // Bounded: while Redis is slow, requests past the bound answer 503 now instead of growing the queue.
+            if (queue.Pending.Count >= _options.MaxQueuedPerCampaign) return Shed("gate_queue_full");
             queue.Pending.Enqueue(pending);
             start = !queue.Running;
             queue.Running = true;
@@ -63,15 +70,20 @@ public sealed partial class RedisAdmissionGate(
                     return;
                 }
             }
-            try
+            var outcome = await _breaker.ExecuteAsync(static async s =>
             {
-                await DecideAsync(campaignId, batch);
-            }
-            catch (Exception ex)
+                await s.gate.DecideAsync(s.campaignId, s.batch);
+                return true;
+            }, (gate: this, campaignId, batch));
+            if (outcome.Exception is { } ex)
             {
-                metrics.Errors.Add(1, CouponMetrics.Tag("component", "redis"));
-                LogGateFailed(ex, campaignId, batch.Count);
-                foreach (var p in batch) p.Done.TrySetResult(new Admission(AdmissionOutcome.Unavailable));
+                // A refusal of the open circuit is the expected answer while Redis is down: counted, not logged.
+                if (ex is not BrokenCircuitException)
+                {
+                    metrics.Errors.Add(1, CouponMetrics.Tag("component", "redis"));
+                    LogGateFailed(ex, campaignId, batch.Count);
+                }
+                foreach (var p in batch) p.Done.TrySetResult(Unavailable);
             }
         }
     }
@@ -247,10 +259,32 @@ public sealed partial class RedisAdmissionGate(
     [LoggerMessage(Level = LogLevel.Error, Message = "Admission gate call for campaign {CampaignId} failed ({Count} requests answered 503)")]
     private partial void LogGateFailed(Exception ex, long campaignId, int count);
 
+    private ValueTask<Admission> Shed(string reason)
+    {
+        metrics.Shed.Add(1, CouponMetrics.Tag("reason", reason));
+        return new ValueTask<Admission>(Unavailable);
+    }
+
+    private static ConcurrentDictionary<long, CampaignQueue> ObservedQueues(CouponMetrics metrics)
+    {
+        var queues = new ConcurrentDictionary<long, CampaignQueue>();
+        metrics.Observe("couponlive.gate.queued", "{request}", "Issue requests waiting for their campaign's next admission call",
+            () => [new(queues.Values.Sum(q => q.Count))]);
+        return queues;
+    }
+
     private sealed class CampaignQueue
     {
         public readonly Queue<PendingAdmission> Pending = new();
         public bool Running;
+
+        public long Count
+        {
+            get
+            {
+                lock (this) return Pending.Count;
+            }
+        }
     }
 
     private sealed class PendingAdmission(string userId)

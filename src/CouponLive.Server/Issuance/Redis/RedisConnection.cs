@@ -20,6 +20,10 @@ public static class RedisConnection
         // A reconnect attempt to a dead node bounds how long a call can wait; loopback and a data centre
         // connect in well under this. An explicit connectTimeout in the string wins.
         if (!connectionString.Contains("connectTimeout=", StringComparison.OrdinalIgnoreCase)) options.ConnectTimeout = 1_000;
+        // A crowd is waiting: after an outage, try to reconnect every half second (checked on each heartbeat)
+        // rather than backing off, so the sale serves again within a second of Redis's return.
+        options.HeartbeatInterval = TimeSpan.FromMilliseconds(500);
+        options.ReconnectRetryPolicy = new LinearRetry(500);
         return ConnectionMultiplexer.Connect(options);
     }
 }

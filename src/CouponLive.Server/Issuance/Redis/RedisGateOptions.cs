@@ -13,6 +13,13 @@ public sealed class RedisGateOptions
     public int MaxBatch { get; set; } = 256;
 
     /// <summary>
+    /// Requests of one campaign that may wait for its next script call. Past this (Redis slow or stalled)
+    /// they answer 503 at once: memory stays bounded and clients retry after Retry-After.
+    /// </summary>
+    [Range(1, 10_000_000, ErrorMessage = "Redis:MaxQueuedPerCampaign must be between 1 and 10,000,000.")]
+    public int MaxQueuedPerCampaign { get; set; } = 10_000;
+
+    /// <summary>
     /// Sequence numbers skipped when a campaign is rebuilt after sales began: admissions still in flight from
     /// before the rebuild keep their numbers, so a number never names two coupons.
     /// </summary>
