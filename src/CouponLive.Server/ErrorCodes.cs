@@ -26,6 +26,12 @@ public static class ErrorCodes
     public const string Ended = "campaign.ended";
     public const string SoldOut = "campaign.sold_out";
     public const string WindowSoldOut = "campaign.window_sold_out";
+    public const string CampaignPaused = "campaign.paused";
+    public const string CampaignCancelled = "campaign.cancelled";
+    public const string QuantityBelowIssued = "campaign.quantity_below_issued";
+    public const string CampaignChanged = "campaign.changed";
+    public const string NoCurrentWindow = "campaign.no_current_window";
+    public const string WindowStarted = "campaign.window_started";
     public const string InvalidPaging = "request.invalid_paging";
     public const string InvalidCode = "coupon.invalid_code";
     public const string ServiceUnavailable = "service.unavailable";

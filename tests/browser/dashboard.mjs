@@ -1,7 +1,8 @@
 // Browser test of the dashboard in real headless Chromium (Debian's, no download): sign in, create a
 // campaign through the form, open its live view, send a crowd of issue requests (to HIT_URL, which in
 // production mode is another server process), and wait until the page shows no stock left and
-// "sold out"; then save a screenshot. Exit code 0 means it all happened.
+// "sold out"; then save a screenshot. Back in the view, pause, resume and add 5 coupons through the
+// operator controls, each seen in the status, the total and the audit trail. Exit code 0 means it all happened.
 // Env: BASE_URL (the watched server), HIT_URL, ADMIN_PASSWORD, SIGNING_KEY, SCREENSHOT, CAMPAIGN_NAME, QUANTITY, USERS.
 import { createHmac } from "node:crypto";
 import { chromium } from "playwright-core";
@@ -101,6 +102,30 @@ try {
   await page.goto(`${base}/dashboard#/`);
   await page.waitForFunction((name) => [...document.querySelectorAll("#campaigns tr")]
     .some((r) => r.textContent.includes(name) && r.textContent.includes("sold out")), process.env.CAMPAIGN_NAME);
+
+  // Operate it from its view: pause, resume, add stock; each shows in the status and the audit trail.
+  await page.click(`#campaigns tr[data-id="${id}"]`);
+  await page.waitForURL(/#\/campaigns\/\d+$/);
+  const audited = (action, text = "") => page.waitForFunction(([a, t]) => [...document.querySelectorAll("#audit tbody tr")]
+    .some((r) => r.dataset.action === a && r.textContent.includes(t)), [action, text]);
+  const status = (text) => page.waitForFunction((t) => document.querySelector("#status").textContent === t, text);
+  await page.click("#pause");
+  await status("paused");
+  await audited("pause", "status: active → paused");
+  await page.click("#resume");
+  await audited("resume", "status: paused → active");
+  await status("sold out");
+
+  const before = Number((await page.textContent("#total")).replace(/\D/g, ""));
+  await page.fill("#add-stock-amount", "5");
+  await page.click("#add-stock");
+  await page.waitForFunction((n) => document.querySelector("#total").textContent.replace(/\D/g, "") === String(n), before + 5);
+  await audited("update", `totalQuantity: ${before} → ${before + 5}`);
+  await status("open");
+  const error = await page.textContent("#control-error");
+  if (error) throw new Error(`the operator controls showed an error: ${error}`);
+  await page.screenshot({ path: process.env.SCREENSHOT.replace(/\.png$/, "-operated.png"), fullPage: true });
+  console.log(`OPERATED ${id}`);
   console.log("DONE");
 } finally {
   await browser.close();

@@ -4,8 +4,10 @@ using CouponLive.Storage;
 namespace CouponLive.Campaigns;
 
 /// <summary>
-/// In-process cache of campaign definitions. Campaigns do not change after creation, so a hit is
-/// final; a miss is remembered briefly so a flood of requests for an unknown id stays off the database.
+/// In-process cache of campaign definitions, for the issue path and the reads. An operator's change
+/// replaces the entry in the process that made it and reaches every other process within a second
+/// (<see cref="RefreshAsync"/>, by version); admissions never depend on it: the gate holds the rules.
+/// A miss is remembered briefly so a flood of requests for an unknown id stays off the database.
 /// </summary>
 public sealed class CampaignCatalog(ICouponStore store, TimeProvider time)
 {
@@ -34,8 +36,27 @@ public sealed class CampaignCatalog(ICouponStore store, TimeProvider time)
 
     public void Add(StoredCampaign campaign)
     {
-        _campaigns[campaign.Id] = campaign;
+        // Never back to an older version (a slow refresh finishing after a change in this process).
+        _campaigns.AddOrUpdate(campaign.Id, campaign, (_, cached) => cached.Version > campaign.Version ? cached : campaign);
         _misses.TryRemove(campaign.Id, out _);
+    }
+
+    /// <summary>Re-reads the cached campaigns whose version in the store differs; how many changed.</summary>
+    public async Task<int> RefreshAsync(CancellationToken ct)
+    {
+        if (_campaigns.IsEmpty) return 0;
+        var versions = await store.GetCampaignVersionsAsync(_campaigns.Keys.ToList(), ct);
+        var changed = 0;
+        foreach (var (id, version) in versions)
+        {
+            if (!_campaigns.TryGetValue(id, out var cached) || cached.Version >= version) continue;
+            if (await store.GetCampaignAsync(id, ct) is { } fresh)
+            {
+                Add(fresh);
+                changed++;
+            }
+        }
+        return changed;
     }
 
     /// <summary>Parses a campaign id from a route segment; anything but a positive 32-bit number is unknown.</summary>

@@ -1,6 +1,9 @@
 namespace CouponLive.Campaigns;
 
-/// <summary>A campaign with its committed counts and status at <see cref="ServerTime"/>: what every transport shows.</summary>
+/// <summary>
+/// A campaign with its committed counts and status at <see cref="ServerTime"/>: what every transport shows.
+/// <see cref="Version"/> is the ETag; <see cref="PausedAt"/> the instant after which the gate admitted nobody.
+/// </summary>
 public sealed record CampaignResponse(
     long Id,
     string Name,
@@ -14,4 +17,8 @@ public sealed record CampaignResponse(
     DateTimeOffset? CouponValidUntil,
     Benefit? Benefit,
     DateTimeOffset CreatedAt,
-    DateTimeOffset ServerTime);
+    DateTimeOffset ServerTime,
+    int Version,
+    DateTimeOffset? PausedAt,
+    DateTimeOffset? CancelledAt,
+    bool? IssuedRevoked);

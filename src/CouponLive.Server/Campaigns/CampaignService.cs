@@ -1,13 +1,22 @@
+using CouponLive.Issuance;
 using CouponLive.Storage;
 
 namespace CouponLive.Campaigns;
 
 /// <summary>
 /// The campaign rules behind every transport (REST, gRPC, Connect, the dashboard): create (validated,
-/// stored, cached), read with committed counts and status, list, and page through the issued codes.
+/// stored, cached), read with committed counts and status, list, page through the issued codes, and
+/// operate a live campaign (pause, resume, change, end the open window, cancel), audited.
 /// </summary>
-public sealed class CampaignService(ICouponStore store, CampaignCatalog catalog, TimeProvider time)
+public sealed partial class CampaignService(
+    ICouponStore store,
+    CampaignCatalog catalog,
+    IAdmissionGate gate,
+    TimeProvider time,
+    ILogger<CampaignService> logger)
 {
+    public const int MaxAuditEntries = 500;
+    private static readonly TimeSpan GateLockTimeout = TimeSpan.FromSeconds(5);
     public const int DefaultPageSize = 1_000;
     public const int MaxPageSize = 10_000;
     public const int MaxListed = 200;
@@ -55,7 +64,7 @@ public sealed class CampaignService(ICouponStore store, CampaignCatalog catalog,
         var coupons = await store.ListCouponsAsync(campaign.Id, afterSequence, limit + 1, ct);
         var items = new List<CouponItem>(Math.Min(coupons.Count, limit));
         for (var i = 0; i < coupons.Count && i < limit; i++)
-            items.Add(new CouponItem(coupons[i].Code, coupons[i].UserId, coupons[i].Sequence, coupons[i].IssuedAt));
+            items.Add(new CouponItem(coupons[i].Code, coupons[i].UserId, coupons[i].Sequence, coupons[i].IssuedAt, CouponStatus.Of(campaign)));
         return new CouponPage(items, coupons.Count > limit ? items[^1].Sequence : null);
     }
 
@@ -76,6 +85,160 @@ public sealed class CampaignService(ICouponStore store, CampaignCatalog catalog,
 
     public static ServiceFailure NotFound { get; } = new(ErrorCodes.CampaignNotFound, "", "No such campaign.");
 
+    public static ServiceFailure Changed { get; } = new(ErrorCodes.CampaignChanged, "", "The campaign changed since it was read (If-Match); read it again and retry.");
+
+    private static readonly ServiceFailure Busy = new(ErrorCodes.ServiceUnavailable, "", "Another change of this campaign is in progress; retry shortly.")
+    {
+        RetryAfter = TimeSpan.FromSeconds(1),
+    };
+
+    // ---- operating a live campaign ----
+
+    public Task<ServiceResult<CampaignResponse>> PauseAsync(string? id, string actor, string? ifMatch, CancellationToken ct) =>
+        ChangeAsync(id, actor, ifMatch, "pause", (c, _, now) => CampaignChanges.Pause(c, now), endCurrentWindow: false, ct);
+
+    public Task<ServiceResult<CampaignResponse>> ResumeAsync(string? id, string actor, string? ifMatch, CancellationToken ct) =>
+        ChangeAsync(id, actor, ifMatch, "resume", (c, _, _) => CampaignChanges.Resume(c), endCurrentWindow: false, ct);
+
+    public Task<ServiceResult<CampaignResponse>> CancelAsync(string? id, string actor, bool revokeIssued, string? ifMatch, CancellationToken ct) =>
+        ChangeAsync(id, actor, ifMatch, "cancel", (c, _, now) => CampaignChanges.Cancel(c, revokeIssued, now), endCurrentWindow: false, ct);
+
+    public Task<ServiceResult<CampaignResponse>> UpdateAsync(string? id, string actor, CampaignPatch patch, string? ifMatch, CancellationToken ct) =>
+        ChangeAsync(id, actor, ifMatch, "update", (c, issued, now) => CampaignChanges.Update(c, issued, patch, now), endCurrentWindow: false, ct);
+
+    /// <summary>Ends the window open now (by the gate's clock); issuing stops until the next window opens.</summary>
+    public Task<ServiceResult<CampaignResponse>> EndCurrentWindowAsync(string? id, string actor, string? ifMatch, CancellationToken ct) =>
+        ChangeAsync(id, actor, ifMatch, "end_window", (c, _, _) => CampaignChanges.EndCurrentWindow(c), endCurrentWindow: true, ct);
+
+    public async Task<ServiceResult<CampaignAudit>> ListAuditAsync(string? id, CancellationToken ct)
+    {
+        var campaign = CampaignCatalog.TryParseId(id, out var campaignId) ? await catalog.GetAsync(campaignId, ct) : null;
+        if (campaign is null) return NotFound;
+        return new CampaignAudit(await store.ListAuditAsync(campaignId, MaxAuditEntries, ct));
+    }
+
+    /// <summary>
+    /// One change, exact across processes: the gate's load lock (no process rebuilds the gate from a store about
+    /// to change), then the campaign's row lock in the store (no group commit of it moves its counters), the new
+    /// definition written, the gate changed atomically (the next admission anywhere decides by it), and the store
+    /// committed with the audit entry. A refusal by the gate rolls the store back; a failure after the gate
+    /// changed drops the gate's state, so it is rebuilt from the store, which stays the arbiter.
+    /// </summary>
+    private async Task<ServiceResult<CampaignResponse>> ChangeAsync(
+        string? id, string actor, string? ifMatch, string action, Func<StoredCampaign, int, DateTimeOffset, ServiceResult<Planned>> plan,
+        bool endCurrentWindow, CancellationToken ct)
+    {
+        if (!CampaignCatalog.TryParseId(id, out var campaignId) || await catalog.GetAsync(campaignId, ct) is null) return NotFound;
+        await using var gateLock = await LockGateAsync(campaignId, ct);
+        if (gateLock is null) return Busy;
+        await using var edit = await store.BeginCampaignEditAsync(campaignId, ct);
+        if (edit is null) return NotFound;
+        var current = edit.Current;
+        if (!ETags.Matches(ifMatch, current.Version)) return Changed;
+
+        var now = GateClock.Now(time);
+        var (planned, refusal) = plan(current, edit.IssuedCount, now);
+        if (planned is null) return refusal!;
+        if (planned.Changes.Count == 0 && !endCurrentWindow) return await ResponseAsync(current, ct); // nothing to do: no new version, no audit entry
+
+        var updated = planned.Campaign with { Version = current.Version + 1 };
+        if (!await edit.WriteAsync(updated, ct))
+            return new ServiceFailure(ErrorCodes.CampaignNameTaken, "name", "A campaign with this name exists.");
+
+        GateChange change;
+        try
+        {
+            change = await gate.ChangeAsync(updated, endCurrentWindow, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Unknown whether the gate took the change: drop its state so it is rebuilt from the store (rolled back).
+            LogGateChangeFailed(ex, campaignId, action);
+            await DropGateAsync(campaignId);
+            return new ServiceFailure(ErrorCodes.ServiceUnavailable, "", "The change could not reach the admission gate; nothing changed. Retry shortly.")
+            {
+                RetryAfter = TimeSpan.FromSeconds(1),
+            };
+        }
+
+        var changes = planned.Changes;
+        switch (change.Status)
+        {
+            case GateChangeStatus.BelowIssued:
+                return CampaignChanges.BelowIssued(change.Issued);
+            case GateChangeStatus.NoCurrentWindow:
+                return NoCurrentWindow;
+            case GateChangeStatus.Applied when endCurrentWindow:
+                (updated, changes) = CampaignChanges.EndWindow(updated, change.EndedWindow, change.EndedAt);
+                await edit.WriteAsync(updated, ct);
+                break;
+            case GateChangeStatus.NotLoaded when endCurrentWindow:
+                // No gate state: nothing is admitted until it is rebuilt (after this commit), so the store's clock decides.
+                var open = new WindowTable(updated.Windows).Locate(now).Window;
+                if (open < 0) return NoCurrentWindow;
+                (updated, changes) = CampaignChanges.EndWindow(updated, open, now.AddMilliseconds(1));
+                await edit.WriteAsync(updated, ct);
+                break;
+            case GateChangeStatus.Applied when updated.PausedAt == now:
+                // Just paused: the instant is the gate's, after which it admitted nobody.
+                updated = updated with { PausedAt = change.Now };
+                await edit.WriteAsync(updated, ct);
+                break;
+        }
+
+        try
+        {
+            await edit.CommitAsync(new AuditEntry(time.GetUtcNow(), actor, action, changes), ct);
+        }
+        catch (Exception ex) when (change.Status == GateChangeStatus.Applied)
+        {
+            LogGateChangeFailed(ex, campaignId, action);
+            await DropGateAsync(campaignId);
+            throw;
+        }
+        catalog.Add(updated);
+        LogChanged(campaignId, action, actor, updated.Version);
+        // The window ends a millisecond after the gate's clock read: answer once that has passed.
+        if (change.Status == GateChangeStatus.Applied && endCurrentWindow) await Task.Delay(TimeSpan.FromMilliseconds(2), time, ct);
+        return await ResponseAsync(updated, ct);
+    }
+
+    private static readonly ServiceFailure NoCurrentWindow = new(ErrorCodes.NoCurrentWindow, "", "No window of the campaign is open now.");
+
+    private async Task<CampaignResponse> ResponseAsync(StoredCampaign campaign, CancellationToken ct) =>
+        ToResponse(campaign, await store.GetCountsAsync(campaign.Id, ct), time.GetUtcNow());
+
+    /// <summary>The gate's load lock, waited for up to a few seconds (another operator's change or a rebuild holds it briefly).</summary>
+    private async Task<IAsyncDisposable?> LockGateAsync(long campaignId, CancellationToken ct)
+    {
+        var deadline = time.GetUtcNow() + GateLockTimeout;
+        while (true)
+        {
+            if (await gate.TryLockForLoadAsync(campaignId, ct) is { } held) return held;
+            if (time.GetUtcNow() >= deadline) return null;
+            await Task.Delay(TimeSpan.FromMilliseconds(20), time, ct);
+        }
+    }
+
+    private async Task DropGateAsync(long campaignId)
+    {
+        try
+        {
+            await gate.EvictAsync(campaignId, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            // Redis unreachable: its state is rebuilt when it returns (a failover loses it anyway); logged, not hidden.
+            LogGateChangeFailed(ex, campaignId, "evict");
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Campaign {CampaignId}: {Action} by {Actor} (version {Version})")]
+    private partial void LogChanged(long campaignId, string action, string actor, int version);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Campaign {CampaignId}: {Action} could not be applied to the admission gate; its state is rebuilt from the store")]
+    private partial void LogGateChangeFailed(Exception ex, long campaignId, string action);
+
     public static CampaignResponse ToResponse(StoredCampaign campaign, CampaignCounts counts, DateTimeOffset now)
     {
         var windows = campaign.Windows
@@ -95,6 +258,10 @@ public sealed class CampaignService(ICouponStore store, CampaignCatalog catalog,
             campaign.CouponValidUntil,
             campaign.Benefit,
             campaign.CreatedAt,
-            now);
+            now,
+            campaign.Version,
+            campaign.PausedAt,
+            campaign.CancelledAt,
+            campaign.IssuedRevoked ? true : null);
     }
 }

@@ -44,19 +44,21 @@ public static partial class CampaignValidator
 
     /// <summary>
     /// Returns the definition, or the FIRST failure found (checked in field order: name,
-    /// totalQuantity, time spec, couponValidUntil, benefit). Windows come back sorted, in UTC.
+    /// totalQuantity, time spec, couponValidUntil, benefit). Windows come back sorted, in UTC. requireFutureEnd
+    /// false: a change that keeps an ended campaign's windows (e.g. fixing its name) is not refused for them.
     /// </summary>
     public static bool TryValidate(
         CreateCampaignRequest? request,
         DateTimeOffset now,
         [NotNullWhen(true)] out CampaignDefinition? definition,
-        [NotNullWhen(false)] out ServiceFailure? failure)
+        [NotNullWhen(false)] out ServiceFailure? failure,
+        bool requireFutureEnd = true)
     {
-        failure = Validate(request, now, out definition);
+        failure = Validate(request, now, requireFutureEnd, out definition);
         return failure is null;
     }
 
-    private static ServiceFailure? Validate(CreateCampaignRequest? request, DateTimeOffset now, out CampaignDefinition? definition)
+    private static ServiceFailure? Validate(CreateCampaignRequest? request, DateTimeOffset now, bool requireFutureEnd, out CampaignDefinition? definition)
     {
         definition = null;
         if (request is null)
@@ -74,7 +76,7 @@ public static partial class CampaignValidator
 
         // Windows are sorted and non-overlapping, so the last one ends last.
         var lastEnd = windows[^1].EndsAt;
-        if (lastEnd <= now)
+        if (requireFutureEnd && lastEnd <= now)
             return Fail("campaign.already_ended", endedField, "The campaign's last issuance window has already ended.");
 
         DateTimeOffset? couponValidUntil = null;

@@ -6,6 +6,7 @@ public static class CampaignsSetup
     {
         builder.Services.AddSingleton<CampaignCatalog>();
         builder.Services.AddSingleton<CampaignService>();
+        builder.Services.AddHostedService<CampaignCatalogRefresher>();
         return builder;
     }
 }

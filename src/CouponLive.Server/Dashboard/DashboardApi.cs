@@ -33,6 +33,8 @@ public static class DashboardApi
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), time);
         do
         {
+            // The cached campaign of this second: an operator's change (pause, stock) shows within a second.
+            campaign = await view.FindAsync(id, ct) ?? campaign;
             var snapshot = await view.SnapshotAsync(campaign, ct);
             await http.Response.WriteAsync("data: ", ct);
             await JsonSerializer.SerializeAsync(http.Response.Body, snapshot, AppJsonContext.Default.LiveSnapshot, ct);

@@ -13,7 +13,7 @@ public sealed class LiveStats(TimeProvider time)
 
     /// <summary>Outcomes shown live, in a fixed order (their index is their storage field).</summary>
     public static readonly string[] Outcomes =
-        ["issued", "already_issued", "sold_out", "window_sold_out", "not_open", "ended", "unavailable", RejectedAuth, RateLimited];
+        ["issued", "already_issued", "sold_out", "window_sold_out", "not_open", "ended", "unavailable", RejectedAuth, RateLimited, "paused", "cancelled"];
 
     /// <summary>Latency bucket upper bounds in ms: 0.05 ms to ~10 s, each 25% wider than the last.</summary>
     public static readonly double[] LatencyBoundsMs = Enumerable.Range(0, 56).Select(i => 0.05 * Math.Pow(1.25, i)).ToArray();

@@ -5,6 +5,7 @@ using CouponLive.Campaigns;
 using CouponLive.Codes;
 using CouponLive.Dashboard;
 using CouponLive.Issuance;
+using CouponLive.Storage;
 
 namespace CouponLive.Http;
 
@@ -16,6 +17,12 @@ namespace CouponLive.Http;
 [JsonSerializable(typeof(TokenResponse))]
 [JsonSerializable(typeof(CreateCampaignRequest))]
 [JsonSerializable(typeof(CampaignResponse))]
+[JsonSerializable(typeof(UpdateCampaignRequest))]
+[JsonSerializable(typeof(CancelCampaignRequest))]
+[JsonSerializable(typeof(CampaignAudit))]
+[JsonSerializable(typeof(IReadOnlyList<AuditChange>))]
+[JsonSerializable(typeof(IReadOnlyList<WindowRequest>))]
+[JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(CouponPage))]
 [JsonSerializable(typeof(IssueResponse))]
 [JsonSerializable(typeof(MyCoupons))]

@@ -31,6 +31,8 @@ public static class Problems
         ErrorCodes.CampaignNotFound or ErrorCodes.NotFound => 404,
         ErrorCodes.CampaignNameTaken or ErrorCodes.LoginTaken => 409,
         ErrorCodes.NotOpen or ErrorCodes.Ended or ErrorCodes.SoldOut or ErrorCodes.WindowSoldOut => 409,
+        ErrorCodes.CampaignPaused or ErrorCodes.CampaignCancelled or ErrorCodes.QuantityBelowIssued or ErrorCodes.NoCurrentWindow => 409,
+        ErrorCodes.CampaignChanged => 412,
         ErrorCodes.Unauthorized or ErrorCodes.InvalidToken or ErrorCodes.TokenExpired or ErrorCodes.InvalidCredentials => 401,
         ErrorCodes.Forbidden => 403,
         ErrorCodes.AuthRateLimited or ErrorCodes.IssueRateLimited => 429,

@@ -15,6 +15,14 @@ public interface IAdmissionGate
     /// <summary>Replaces the campaign's gate state with what the store has committed.</summary>
     ValueTask LoadAsync(StoredCampaign campaign, GateSnapshot snapshot, CancellationToken ct);
 
+    /// <summary>
+    /// Applies the campaign's new rules (total quantity, windows, <see cref="GateState"/>) to its state in one atomic
+    /// step, keeping its holders and counts: the next admission decides by them. With <paramref name="endCurrentWindow"/>
+    /// the window open at the gate's clock ends now. Refused without change when the new total is below what the gate
+    /// has admitted.
+    /// </summary>
+    ValueTask<GateChange> ChangeAsync(StoredCampaign campaign, bool endCurrentWindow, CancellationToken ct);
+
     /// <summary>Drops the campaign's state so the next request rebuilds it from the store.</summary>
     ValueTask EvictAsync(long campaignId, CancellationToken ct);
 

@@ -31,6 +31,16 @@ public sealed class InProcessAdmissionGate(TimeProvider time) : IAdmissionGate
         return ValueTask.CompletedTask;
     }
 
+    public ValueTask<GateChange> ChangeAsync(StoredCampaign campaign, bool endCurrentWindow, CancellationToken ct)
+    {
+        if (!_campaigns.TryGetValue(campaign.Id, out var gate))
+            return ValueTask.FromResult(new GateChange(GateChangeStatus.NotLoaded));
+        lock (gate)
+        {
+            return ValueTask.FromResult(gate.Change(campaign, endCurrentWindow, GateClock.Now(time)));
+        }
+    }
+
     public ValueTask EvictAsync(long campaignId, CancellationToken ct)
     {
         _campaigns.TryRemove(campaignId, out _);
@@ -55,10 +65,11 @@ public sealed class InProcessAdmissionGate(TimeProvider time) : IAdmissionGate
 
     private sealed class CampaignGate
     {
-        private readonly WindowTable _windows;
-        private readonly int _total;
-        private readonly int[] _issuedPerWindow;
         private readonly Dictionary<string, (long Sequence, DateTimeOffset At, int Window)> _holders;
+        private WindowTable _windows;
+        private int _total;
+        private GateState _state;
+        private int[] _issuedPerWindow;
         private int _issued;
         private long _lastSequence;
 
@@ -66,6 +77,7 @@ public sealed class InProcessAdmissionGate(TimeProvider time) : IAdmissionGate
         {
             _windows = new WindowTable(campaign.Windows);
             _total = campaign.TotalQuantity;
+            _state = campaign.State;
             _issuedPerWindow = new int[campaign.Windows.Count];
             _holders = new Dictionary<string, (long, DateTimeOffset, int)>(snapshot.Coupons.Count, StringComparer.Ordinal);
             foreach (var c in snapshot.Coupons)
@@ -79,8 +91,12 @@ public sealed class InProcessAdmissionGate(TimeProvider time) : IAdmissionGate
 
         public Admission Admit(string userId, DateTimeOffset now)
         {
+            if (_state == GateState.Revoked)
+                return new Admission(AdmissionOutcome.Cancelled);
             if (_holders.TryGetValue(userId, out var held))
                 return new Admission(AdmissionOutcome.AlreadyAdmitted, held.Sequence, held.At, held.Window);
+            if (_state != GateState.Open)
+                return new Admission(_state == GateState.Paused ? AdmissionOutcome.Paused : AdmissionOutcome.Cancelled);
             if (_issued >= _total)
                 return new Admission(AdmissionOutcome.SoldOut);
 
@@ -99,6 +115,29 @@ public sealed class InProcessAdmissionGate(TimeProvider time) : IAdmissionGate
             _issuedPerWindow[window]++;
             _holders.Add(userId, (sequence, now, window));
             return new Admission(AdmissionOutcome.Admitted, sequence, now, window);
+        }
+
+        /// <summary>Same rules as change.lua: refuse a total below the admitted count; end the open window a millisecond after now.</summary>
+        public GateChange Change(StoredCampaign campaign, bool endCurrentWindow, DateTimeOffset now)
+        {
+            if (campaign.TotalQuantity < _issued) return new GateChange(GateChangeStatus.BelowIssued, now, _issued);
+            var windows = campaign.Windows;
+            var (ended, endedAt) = (-1, default(DateTimeOffset));
+            if (endCurrentWindow)
+            {
+                ended = new WindowTable(windows).Locate(now).Window;
+                if (ended < 0) return new GateChange(GateChangeStatus.NoCurrentWindow, now, _issued);
+                endedAt = now.AddMilliseconds(1);
+                windows = [.. windows.Select((w, i) => i == ended ? w with { EndsAt = endedAt } : w)];
+            }
+            _windows = new WindowTable(windows);
+            _total = campaign.TotalQuantity;
+            _state = campaign.State;
+            // Counts stay with their index: started windows keep their place, later ones have none yet.
+            var counts = new int[windows.Count];
+            Array.Copy(_issuedPerWindow, counts, Math.Min(counts.Length, _issuedPerWindow.Length));
+            _issuedPerWindow = counts;
+            return new GateChange(GateChangeStatus.Applied, now, _issued, ended, endedAt);
         }
     }
 }

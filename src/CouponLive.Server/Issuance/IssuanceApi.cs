@@ -23,6 +23,8 @@ public static class IssuanceApi
     private static readonly PreparedProblem SoldOut = new(409, ErrorCodes.SoldOut, "All coupons of this campaign are issued.");
     private static readonly PreparedProblem WindowSoldOut = new(409, ErrorCodes.WindowSoldOut, "All coupons of the current window are issued.");
     private static readonly PreparedProblem Unavailable = new(503, ErrorCodes.ServiceUnavailable, "Issuing is briefly unavailable; retry shortly.");
+    private static readonly PreparedProblem Paused = new(409, ErrorCodes.CampaignPaused, "The campaign is paused; issuing resumes when an operator resumes it.");
+    private static readonly PreparedProblem Cancelled = new(409, ErrorCodes.CampaignCancelled, "The campaign was cancelled.");
     private static readonly PreparedProblem RateLimited = new(429, ErrorCodes.IssueRateLimited, "Too many issue requests from this user; retry later.");
 
     public static async Task<Results<IssuedAnswer, ProblemHttpResult, PreparedProblem>> Issue(
@@ -45,6 +47,10 @@ public static class IssuanceApi
                 return SoldOut;
             case IssueStatus.WindowSoldOut:
                 return WindowSoldOut.WithOpensAt(result.OpensAt);
+            case IssueStatus.Paused:
+                return Paused;
+            case IssueStatus.Cancelled:
+                return Cancelled;
             case IssueStatus.RateLimited:
                 Problems.SetRetryAfter(http.Response, result.RetryAfter ?? TimeSpan.FromSeconds(1));
                 return RateLimited;

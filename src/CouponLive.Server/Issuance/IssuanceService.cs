@@ -66,7 +66,7 @@ public sealed partial class IssuanceService(
         foreach (var c in coupons)
         {
             var campaign = await catalog.GetAsync(c.CampaignId, ct);
-            items.Add(new MyCoupon(c.Code, c.CampaignId, campaign?.Name ?? "", c.Sequence, c.IssuedAt, campaign?.CouponValidUntil));
+            items.Add(new MyCoupon(c.Code, c.CampaignId, campaign?.Name ?? "", c.Sequence, c.IssuedAt, campaign?.CouponValidUntil, CouponStatus.Of(campaign)));
         }
         return new MyCoupons(items);
     }
@@ -84,6 +84,8 @@ public sealed partial class IssuanceService(
         IssueStatus.Forbidden => LiveStats.RejectedAuth,
         IssueStatus.InvalidUser => "invalid_request",
         IssueStatus.RateLimited => LiveStats.RateLimited,
+        IssueStatus.Paused => "paused",
+        IssueStatus.Cancelled => "cancelled",
         _ => "unavailable",
     };
 
@@ -126,6 +128,8 @@ public sealed partial class IssuanceService(
             AdmissionOutcome.Ended => new IssueResult(IssueStatus.Ended, campaign),
             AdmissionOutcome.SoldOut => new IssueResult(IssueStatus.SoldOut, campaign),
             AdmissionOutcome.WindowSoldOut => new IssueResult(IssueStatus.WindowSoldOut, campaign, OpensAt: admission.OpensAt),
+            AdmissionOutcome.Paused => new IssueResult(IssueStatus.Paused, campaign),
+            AdmissionOutcome.Cancelled => new IssueResult(IssueStatus.Cancelled, campaign),
             _ => new IssueResult(IssueStatus.Unavailable, campaign),
         };
     }
@@ -194,8 +198,11 @@ public sealed partial class IssuanceService(
                     {
                         if (await gate.IsLoadedAsync(campaign.Id, ct)) return true;
                         if (reconciler is not null) await reconciler.CommitOutboxAsync(campaign.Id, DateTimeOffset.MaxValue, ct);
+                        // The campaign as stored now, not as cached: an operator's change must survive a rebuild.
+                        var current = await store.GetCampaignAsync(campaign.Id, ct) ?? campaign;
+                        catalog.Add(current);
                         var snapshot = await store.LoadGateSnapshotAsync(campaign.Id, ct);
-                        await gate.LoadAsync(campaign, snapshot, ct);
+                        await gate.LoadAsync(current, snapshot, ct);
                         LogGateLoaded(campaign.Id, snapshot.Coupons.Count);
                         return true;
                     }

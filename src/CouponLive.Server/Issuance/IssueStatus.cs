@@ -16,4 +16,8 @@ public enum IssueStatus
     InvalidUser,
     /// <summary>The user sent more issue requests than a person can (RateLimits:IssuePerUser*); answered before the gate.</summary>
     RateLimited,
+    /// <summary>An operator paused the campaign; holders still get their coupon.</summary>
+    Paused,
+    /// <summary>An operator cancelled the campaign.</summary>
+    Cancelled,
 }

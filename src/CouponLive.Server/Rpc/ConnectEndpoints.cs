@@ -31,6 +31,14 @@ public static partial class ConnectEndpoints
         ["IssueCoupon"] = new(IssueCouponRequest.Parser, IssueCouponRequest.Descriptor,
             async (s, m, u, ct) => Boxed(await s.IssueCouponAsync((IssueCouponRequest)m, u, ct)),
             (s, m) => s.RecordRejectedToken((IssueCouponRequest)m)),
+        ["UpdateCampaign"] = new(UpdateCampaignRequest.Parser, UpdateCampaignRequest.Descriptor,
+            async (s, m, u, ct) => Boxed(await s.UpdateCampaignAsync((UpdateCampaignRequest)m, u, ct))),
+        ["PauseCampaign"] = new(PauseCampaignRequest.Parser, PauseCampaignRequest.Descriptor,
+            async (s, m, u, ct) => Boxed(await s.PauseCampaignAsync((PauseCampaignRequest)m, u, ct))),
+        ["ResumeCampaign"] = new(ResumeCampaignRequest.Parser, ResumeCampaignRequest.Descriptor,
+            async (s, m, u, ct) => Boxed(await s.ResumeCampaignAsync((ResumeCampaignRequest)m, u, ct))),
+        ["CancelCampaign"] = new(CancelCampaignRequest.Parser, CancelCampaignRequest.Descriptor,
+            async (s, m, u, ct) => Boxed(await s.CancelCampaignAsync((CancelCampaignRequest)m, u, ct))),
     };
 
     private static RpcOutcome<IMessage> Boxed<T>(RpcOutcome<T> outcome) where T : class, IMessage => new(outcome.Value, outcome.Error);

@@ -22,6 +22,18 @@ public sealed class CouponGrpcService(CouponRpcService rpc) : CouponServiceBase
     public override Task<IssueCouponResponse> IssueCoupon(IssueCouponRequest request, ServerCallContext context) =>
         CallAsync(context, user => rpc.IssueCouponAsync(request, user, context.CancellationToken), () => rpc.RecordRejectedToken(request));
 
+    public override Task<UpdateCampaignResponse> UpdateCampaign(UpdateCampaignRequest request, ServerCallContext context) =>
+        CallAsync(context, user => rpc.UpdateCampaignAsync(request, user, context.CancellationToken));
+
+    public override Task<PauseCampaignResponse> PauseCampaign(PauseCampaignRequest request, ServerCallContext context) =>
+        CallAsync(context, user => rpc.PauseCampaignAsync(request, user, context.CancellationToken));
+
+    public override Task<ResumeCampaignResponse> ResumeCampaign(ResumeCampaignRequest request, ServerCallContext context) =>
+        CallAsync(context, user => rpc.ResumeCampaignAsync(request, user, context.CancellationToken));
+
+    public override Task<CancelCampaignResponse> CancelCampaign(CancelCampaignRequest request, ServerCallContext context) =>
+        CallAsync(context, user => rpc.CancelCampaignAsync(request, user, context.CancellationToken));
+
     private static async Task<T> CallAsync<T>(ServerCallContext context, Func<ClaimsPrincipal, Task<RpcOutcome<T>>> call, Action? rejected = null) where T : class
     {
         RpcOutcome<T> outcome;

@@ -7,6 +7,7 @@ using CouponLive.Issuance;
 using CouponLive.Rpc.V1;
 using Google.Protobuf.WellKnownTypes;
 using RestCreateCampaignRequest = CouponLive.Campaigns.CreateCampaignRequest;
+using V1CancelCampaignRequest = CouponLive.Rpc.V1.CancelCampaignRequest;
 using V1CreateCampaignRequest = CouponLive.Rpc.V1.CreateCampaignRequest;
 
 namespace CouponLive.Rpc;
@@ -28,13 +29,77 @@ public sealed class CouponRpcService(CampaignService campaigns, IssuanceService 
             return new RpcStatusException(RpcCode.PermissionDenied, ErrorCodes.Forbidden, "Creating a campaign needs an admin token.");
 
         var (campaign, failure) = await campaigns.CreateAsync(ToRestRequest(request), ct);
-        if (campaign is null)
-        {
-            var field = ProtoFieldPath(failure!.Field);
-            return new RpcStatusException(RpcCodes.Of(failure.Code), failure.Code, ProtoFieldNames(failure.Message),
-                field.Length > 0 ? new Dictionary<string, string> { ["field"] = field } : null);
-        }
+        if (campaign is null) return Refusal(failure!);
         return new CreateCampaignResponse { Campaign = ToCampaign(campaign) };
+    }
+
+    public async Task<RpcOutcome<UpdateCampaignResponse>> UpdateCampaignAsync(V1.UpdateCampaignRequest r, ClaimsPrincipal user, CancellationToken ct)
+    {
+        if (AdminOnly(user, r.Id) is { } refused) return refused;
+        ServiceResult<CampaignResponse> result;
+        if (r.EndCurrentWindow)
+        {
+            if (r.HasName || r.HasAmount || r.ReplaceWindows || r.Windows.Count > 0 || r.CouponValidUntil is not null || r.ClearCouponValidUntil
+                || r.Benefit is not null || r.ClearBenefit)
+                return InvalidArgument("request.invalid", "end_current_window", "end_current_window is a change of its own: set no other field with it.");
+            result = await campaigns.EndCurrentWindowAsync(r.Id, user.UserId(), IfMatch(r.IfMatch), ct);
+        }
+        else
+        {
+            if (r.Windows.Count > 0 && !r.ReplaceWindows)
+                return InvalidArgument("request.invalid", "replace_windows", "Set replace_windows to replace the windows with the list given.");
+            var patch = new CampaignPatch(
+                r.HasName ? new Patched<string>(true, r.Name) : default,
+                r.HasAmount ? new Patched<long?>(true, r.Amount) : default,
+                r.ReplaceWindows ? new Patched<IReadOnlyList<WindowRequest?>>(true, ToWindowRequests(r.Windows)) : default,
+                r.CouponValidUntil is not null ? new Patched<string>(true, Text(r.CouponValidUntil)) : r.ClearCouponValidUntil ? new Patched<string>(true, null) : default,
+                r.Benefit is not null ? new Patched<BenefitRequest>(true, ToBenefitRequest(r.Benefit)) : r.ClearBenefit ? new Patched<BenefitRequest>(true, null) : default);
+            result = await campaigns.UpdateAsync(r.Id, user.UserId(), patch, IfMatch(r.IfMatch), ct);
+        }
+        return result.Value is { } c ? new UpdateCampaignResponse { Campaign = ToCampaign(c) } : Refusal(result.Failure!);
+    }
+
+    public async Task<RpcOutcome<PauseCampaignResponse>> PauseCampaignAsync(PauseCampaignRequest r, ClaimsPrincipal user, CancellationToken ct)
+    {
+        if (AdminOnly(user, r.Id) is { } refused) return refused;
+        var result = await campaigns.PauseAsync(r.Id, user.UserId(), IfMatch(r.IfMatch), ct);
+        return result.Value is { } c ? new PauseCampaignResponse { Campaign = ToCampaign(c) } : Refusal(result.Failure!);
+    }
+
+    public async Task<RpcOutcome<ResumeCampaignResponse>> ResumeCampaignAsync(ResumeCampaignRequest r, ClaimsPrincipal user, CancellationToken ct)
+    {
+        if (AdminOnly(user, r.Id) is { } refused) return refused;
+        var result = await campaigns.ResumeAsync(r.Id, user.UserId(), IfMatch(r.IfMatch), ct);
+        return result.Value is { } c ? new ResumeCampaignResponse { Campaign = ToCampaign(c) } : Refusal(result.Failure!);
+    }
+
+    public async Task<RpcOutcome<CancelCampaignResponse>> CancelCampaignAsync(V1CancelCampaignRequest r, ClaimsPrincipal user, CancellationToken ct)
+    {
+        if (AdminOnly(user, r.Id) is { } refused) return refused;
+        var result = await campaigns.CancelAsync(r.Id, user.UserId(), r.RevokeIssued, IfMatch(r.IfMatch), ct);
+        return result.Value is { } c ? new CancelCampaignResponse { Campaign = ToCampaign(c) } : Refusal(result.Failure!);
+    }
+
+    private static RpcStatusException? AdminOnly(ClaimsPrincipal user, string id)
+    {
+        if (!user.IsInRole(Roles.Admin))
+            return new RpcStatusException(RpcCode.PermissionDenied, ErrorCodes.Forbidden, "Changing a campaign needs an admin token.");
+        return id.Length == 0 ? InvalidArgument("validation.required", "id", "id is required.") : null;
+    }
+
+    /// <summary>The etag as Campaign.etag gives it ("\"3\""), or the bare version (3); empty: no condition.</summary>
+    private static string? IfMatch(string etag) =>
+        etag.Length == 0 ? null : etag.StartsWith('"') || etag == "*" ? etag : "\"" + etag + "\"";
+
+    /// <summary>A service's refusal as the status its code stands for, with the field at fault in the proto's names.</summary>
+    private static RpcStatusException Refusal(ServiceFailure failure)
+    {
+        var field = ProtoFieldPath(failure.Field);
+        return new RpcStatusException(RpcCodes.Of(failure.Code), failure.Code, ProtoFieldNames(failure.Message),
+            field.Length > 0 ? new Dictionary<string, string> { ["field"] = field } : null)
+        {
+            RetryAfter = failure.RetryAfter,
+        };
     }
 
     public async Task<RpcOutcome<GetCampaignResponse>> GetCampaignAsync(GetCampaignRequest request, ClaimsPrincipal user, CancellationToken ct)
@@ -77,6 +142,8 @@ public sealed class CouponRpcService(CampaignService campaigns, IssuanceService 
             IssueStatus.Ended => Ended,
             IssueStatus.SoldOut => SoldOut,
             IssueStatus.WindowSoldOut => new RpcStatusException(RpcCode.ResourceExhausted, ErrorCodes.WindowSoldOut, "All coupons of the current window are issued.", OpensAt(result)),
+            IssueStatus.Paused => new RpcStatusException(RpcCode.FailedPrecondition, ErrorCodes.CampaignPaused, "The campaign is paused."),
+            IssueStatus.Cancelled => new RpcStatusException(RpcCode.FailedPrecondition, ErrorCodes.CampaignCancelled, "The campaign was cancelled."),
             IssueStatus.RateLimited => new RpcStatusException(RpcCode.ResourceExhausted, ErrorCodes.IssueRateLimited, "Too many issue requests from this user; retry later.")
             {
                 RetryAfter = result.RetryAfter,
@@ -152,6 +219,10 @@ public sealed class CouponRpcService(CampaignService campaigns, IssuanceService 
         if (r.NextWindow is { } next) campaign.NextWindow = next.Index;
         if (r.CouponValidUntil is { } validUntil) campaign.CouponValidUntil = Timestamp.FromDateTimeOffset(validUntil);
         if (r.Benefit is { } benefit) campaign.Benefit = new V1.Benefit { Type = benefit.Type, Value = benefit.Value.ToString(CultureInfo.InvariantCulture) };
+        campaign.Etag = ETags.Of(r.Version);
+        if (r.PausedAt is { } pausedAt) campaign.PausedAt = Timestamp.FromDateTimeOffset(pausedAt);
+        if (r.CancelledAt is { } cancelledAt) campaign.CancelledAt = Timestamp.FromDateTimeOffset(cancelledAt);
+        campaign.IssuedRevoked = r.IssuedRevoked == true;
         return campaign;
     }
 
@@ -161,15 +232,19 @@ public sealed class CouponRpcService(CampaignService campaigns, IssuanceService 
         r.Amount,
         Text(r.IssuedAt),
         Text(r.ExpiresAt),
-        r.Windows.Count == 0 ? null : r.Windows.Select(w => (WindowRequest?)new WindowRequest(Text(w.StartsAt), Text(w.EndsAt), w.HasQuota ? w.Quota : null)).ToList(),
+        r.Windows.Count == 0 ? null : ToWindowRequests(r.Windows),
         r.Schedule is { } s
             ? new ScheduleRequest(s.TimeZone, s.FromDate, s.ToDate, s.DailyStartTimes.ToList<string?>(), s.DurationSeconds, s.HasQuotaPerWindow ? s.QuotaPerWindow : null)
             : null,
         Text(r.CouponValidUntil),
-        r.Benefit is { } b
-            ? new BenefitRequest(b.Type, b.Value.All(c => char.IsAsciiDigit(c) || c == '.')
-                && decimal.TryParse(b.Value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var v) ? v : null)
-            : null);
+        r.Benefit is { } b ? ToBenefitRequest(b) : null);
+
+    private static List<WindowRequest?> ToWindowRequests(IEnumerable<WindowSpec> windows) =>
+        windows.Select(w => (WindowRequest?)new WindowRequest(Text(w.StartsAt), Text(w.EndsAt), w.HasQuota ? w.Quota : null)).ToList();
+
+    private static BenefitRequest ToBenefitRequest(V1.Benefit b) =>
+        new(b.Type, b.Value.All(c => char.IsAsciiDigit(c) || c == '.')
+            && decimal.TryParse(b.Value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var v) ? v : null);
 
     // The validator reads RFC 3339 text; an out-of-range Timestamp becomes text it rejects with the field's name.
     private static string? Text(Timestamp? ts)

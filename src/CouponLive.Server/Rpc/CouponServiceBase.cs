@@ -18,4 +18,16 @@ public abstract class CouponServiceBase
 
     public virtual Task<IssueCouponResponse> IssueCoupon(IssueCouponRequest request, ServerCallContext context) =>
         throw new Grpc.Core.RpcException(new Status(StatusCode.Unimplemented, ""));
+
+    public virtual Task<UpdateCampaignResponse> UpdateCampaign(UpdateCampaignRequest request, ServerCallContext context) =>
+        throw new Grpc.Core.RpcException(new Status(StatusCode.Unimplemented, ""));
+
+    public virtual Task<PauseCampaignResponse> PauseCampaign(PauseCampaignRequest request, ServerCallContext context) =>
+        throw new Grpc.Core.RpcException(new Status(StatusCode.Unimplemented, ""));
+
+    public virtual Task<ResumeCampaignResponse> ResumeCampaign(ResumeCampaignRequest request, ServerCallContext context) =>
+        throw new Grpc.Core.RpcException(new Status(StatusCode.Unimplemented, ""));
+
+    public virtual Task<CancelCampaignResponse> CancelCampaign(CancelCampaignRequest request, ServerCallContext context) =>
+        throw new Grpc.Core.RpcException(new Status(StatusCode.Unimplemented, ""));
 }

@@ -23,6 +23,14 @@ public static class CouponServiceBinding
         Unary("GetCampaign", GetCampaignRequest.Parser, GetCampaignResponse.Parser);
     private static readonly Method<IssueCouponRequest, IssueCouponResponse> IssueCoupon =
         Unary("IssueCoupon", IssueCouponRequest.Parser, IssueCouponResponse.Parser);
+    private static readonly Method<UpdateCampaignRequest, UpdateCampaignResponse> UpdateCampaign =
+        Unary("UpdateCampaign", UpdateCampaignRequest.Parser, UpdateCampaignResponse.Parser);
+    private static readonly Method<PauseCampaignRequest, PauseCampaignResponse> PauseCampaign =
+        Unary("PauseCampaign", PauseCampaignRequest.Parser, PauseCampaignResponse.Parser);
+    private static readonly Method<ResumeCampaignRequest, ResumeCampaignResponse> ResumeCampaign =
+        Unary("ResumeCampaign", ResumeCampaignRequest.Parser, ResumeCampaignResponse.Parser);
+    private static readonly Method<CancelCampaignRequest, CancelCampaignResponse> CancelCampaign =
+        Unary("CancelCampaign", CancelCampaignRequest.Parser, CancelCampaignResponse.Parser);
 
     /// <summary>Called by Grpc.AspNetCore with a null service: it creates one per call and finds its methods by name.</summary>
     public static void BindService(ServiceBinderBase binder, CouponServiceBase? service)
@@ -30,6 +38,10 @@ public static class CouponServiceBinding
         binder.AddMethod(CreateCampaign, service is null ? null : service.CreateCampaign);
         binder.AddMethod(GetCampaign, service is null ? null : service.GetCampaign);
         binder.AddMethod(IssueCoupon, service is null ? null : service.IssueCoupon);
+        binder.AddMethod(UpdateCampaign, service is null ? null : service.UpdateCampaign);
+        binder.AddMethod(PauseCampaign, service is null ? null : service.PauseCampaign);
+        binder.AddMethod(ResumeCampaign, service is null ? null : service.ResumeCampaign);
+        binder.AddMethod(CancelCampaign, service is null ? null : service.CancelCampaign);
     }
 
     private static Method<TRequest, TResponse> Unary<TRequest, TResponse>(string name, MessageParser<TRequest> request, MessageParser<TResponse> response)

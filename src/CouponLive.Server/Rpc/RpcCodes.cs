@@ -7,7 +7,9 @@ public static class RpcCodes
     {
         ErrorCodes.CampaignNotFound or ErrorCodes.NotFound => RpcCode.NotFound,
         ErrorCodes.CampaignNameTaken or ErrorCodes.LoginTaken => RpcCode.AlreadyExists,
-        ErrorCodes.NotOpen or ErrorCodes.Ended => RpcCode.FailedPrecondition,
+        ErrorCodes.NotOpen or ErrorCodes.Ended or ErrorCodes.CampaignPaused or ErrorCodes.CampaignCancelled
+            or ErrorCodes.QuantityBelowIssued or ErrorCodes.NoCurrentWindow => RpcCode.FailedPrecondition,
+        ErrorCodes.CampaignChanged => RpcCode.Aborted,
         ErrorCodes.SoldOut or ErrorCodes.WindowSoldOut => RpcCode.ResourceExhausted,
         ErrorCodes.Unauthorized or ErrorCodes.InvalidToken or ErrorCodes.TokenExpired or ErrorCodes.InvalidCredentials => RpcCode.Unauthenticated,
         ErrorCodes.Forbidden => RpcCode.PermissionDenied,

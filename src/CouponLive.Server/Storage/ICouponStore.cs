@@ -19,6 +19,12 @@ public interface ICouponStore
     /// <summary>The new campaign's id, or null when the name is taken.</summary>
     Task<long?> TryCreateCampaignAsync(CampaignDefinition definition, DateTimeOffset createdAt, CancellationToken ct);
     Task<StoredCampaign?> GetCampaignAsync(long campaignId, CancellationToken ct);
+    /// <summary>Locks the campaign for a change (see <see cref="ICampaignEdit"/>); null when there is no such campaign.</summary>
+    Task<ICampaignEdit?> BeginCampaignEditAsync(long campaignId, CancellationToken ct);
+    /// <summary>The campaign's administrative changes, newest first.</summary>
+    Task<IReadOnlyList<AuditEntry>> ListAuditAsync(long campaignId, int limit, CancellationToken ct);
+    /// <summary>The current version of each of these campaigns (those that exist).</summary>
+    Task<IReadOnlyDictionary<long, int>> GetCampaignVersionsAsync(IReadOnlyCollection<long> campaignIds, CancellationToken ct);
     /// <summary>The id of the campaign with exactly this (already normalized) name, or null.</summary>
     Task<long?> FindCampaignIdByNameAsync(string name, CancellationToken ct);
     Task<CampaignCounts> GetCountsAsync(long campaignId, CancellationToken ct);

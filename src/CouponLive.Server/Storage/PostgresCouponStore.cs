@@ -125,11 +125,20 @@ public sealed class PostgresCouponStore(NpgsqlDataSource db) : ICouponStore, IAs
     public async Task<StoredCampaign?> GetCampaignAsync(long campaignId, CancellationToken ct)
     {
         await using var conn = await _db.OpenConnectionAsync(ct);
+        return (await ReadCampaignAsync(conn, null, campaignId, ct))?.Campaign;
+    }
+
+    private const string CampaignColumns =
+        "name, total_quantity, coupon_valid_until, benefit_type, benefit_value, created_at, version, paused_at, cancelled_at, issued_revoked, issued_count";
+
+    /// <summary>The campaign and its committed count; inside <paramref name="tx"/> its row stays locked until the transaction ends.</summary>
+    private static async Task<(StoredCampaign Campaign, int Issued)?> ReadCampaignAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, long campaignId, CancellationToken ct)
+    {
         await using var cmd = new NpgsqlCommand(
-            """
-            SELECT name, total_quantity, coupon_valid_until, benefit_type, benefit_value, created_at FROM campaigns WHERE campaign_id = @id;
+            $"""
+            SELECT {CampaignColumns} FROM campaigns WHERE campaign_id = @id{(tx is null ? "" : " FOR UPDATE")};
             SELECT starts_at, ends_at, quota FROM campaign_windows WHERE campaign_id = @id ORDER BY window_index;
-            """, conn);
+            """, conn, tx);
         cmd.Parameters.AddWithValue("id", campaignId);
         await using var r = await cmd.ExecuteReaderAsync(ct);
         if (!await r.ReadAsync(ct)) return null;
@@ -138,6 +147,11 @@ public sealed class PostgresCouponStore(NpgsqlDataSource db) : ICouponStore, IAs
         DateTimeOffset? validUntil = r.IsDBNull(2) ? null : r.GetFieldValue<DateTimeOffset>(2);
         var benefit = r.IsDBNull(3) ? null : new Benefit(r.GetString(3), r.GetDecimal(4));
         var createdAt = r.GetFieldValue<DateTimeOffset>(5);
+        var version = r.GetInt32(6);
+        DateTimeOffset? pausedAt = r.IsDBNull(7) ? null : r.GetFieldValue<DateTimeOffset>(7);
+        DateTimeOffset? cancelledAt = r.IsDBNull(8) ? null : r.GetFieldValue<DateTimeOffset>(8);
+        var revoked = r.GetBoolean(9);
+        var issued = r.GetInt32(10);
 
         await r.NextResultAsync(ct);
         var windows = new List<CampaignWindow>();
@@ -145,7 +159,95 @@ public sealed class PostgresCouponStore(NpgsqlDataSource db) : ICouponStore, IAs
         {
             windows.Add(new CampaignWindow(r.GetFieldValue<DateTimeOffset>(0), r.GetFieldValue<DateTimeOffset>(1), r.IsDBNull(2) ? null : r.GetInt32(2)));
         }
-        return new StoredCampaign(campaignId, name, total, windows, validUntil, benefit, createdAt);
+        return (new StoredCampaign(campaignId, name, total, windows, validUntil, benefit, createdAt, version, pausedAt, cancelledAt, revoked), issued);
+    }
+
+    public async Task<ICampaignEdit?> BeginCampaignEditAsync(long campaignId, CancellationToken ct)
+    {
+        var conn = await _db.OpenConnectionAsync(ct);
+        return await CampaignEditOpener.OpenAsync(conn,
+            async () => await conn.BeginTransactionAsync(ct),
+            tx => ReadCampaignAsync(conn, tx, campaignId, ct),
+            (tx, campaign, issued) => new Edit(conn, tx, campaign, issued));
+    }
+
+    public async Task<IReadOnlyList<AuditEntry>> ListAuditAsync(long campaignId, int limit, CancellationToken ct)
+    {
+        await using var cmd = _db.CreateCommand("SELECT at, actor, action, changes FROM campaign_audit WHERE campaign_id = @id ORDER BY audit_id DESC LIMIT @limit");
+        cmd.Parameters.AddWithValue("id", campaignId);
+        cmd.Parameters.AddWithValue("limit", limit);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        var entries = new List<AuditEntry>();
+        while (await r.ReadAsync(ct))
+            entries.Add(new AuditEntry(r.GetFieldValue<DateTimeOffset>(0), r.GetString(1), r.GetString(2), AuditJson.Read(r.GetString(3))));
+        return entries;
+    }
+
+    public async Task<IReadOnlyDictionary<long, int>> GetCampaignVersionsAsync(IReadOnlyCollection<long> campaignIds, CancellationToken ct)
+    {
+        await using var cmd = _db.CreateCommand("SELECT campaign_id, version FROM campaigns WHERE campaign_id = ANY(@ids)");
+        cmd.Parameters.AddWithValue("ids", campaignIds.ToArray());
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        var versions = new Dictionary<long, int>();
+        while (await r.ReadAsync(ct)) versions[r.GetInt64(0)] = r.GetInt32(1);
+        return versions;
+    }
+
+    /// <summary>The campaign's row is locked (FOR UPDATE) from the start: group commits of it wait at their counter update.</summary>
+    private sealed class Edit(NpgsqlConnection conn, NpgsqlTransaction tx, StoredCampaign current, int issued) : ICampaignEdit
+    {
+        public StoredCampaign Current { get; } = current;
+        public int IssuedCount { get; } = issued;
+
+        public async Task<bool> WriteAsync(StoredCampaign c, CancellationToken ct)
+        {
+            await using var batch = new NpgsqlBatch(conn, tx);
+            batch.BatchCommands.Add(Update(
+                """
+                UPDATE campaigns SET name = $1, total_quantity = $2, coupon_valid_until = $3, benefit_type = $4, benefit_value = $5,
+                    version = $6, paused_at = $7, cancelled_at = $8, issued_revoked = $9
+                WHERE campaign_id = $10 AND NOT EXISTS (SELECT 1 FROM campaigns WHERE name = $1 AND campaign_id <> $10)
+                """,
+                c.Name, c.TotalQuantity, Nullable(c.CouponValidUntil), (object?)c.Benefit?.Type ?? DBNull.Value, (object?)c.Benefit?.Value ?? DBNull.Value,
+                c.Version, Nullable(c.PausedAt), Nullable(c.CancelledAt), c.IssuedRevoked, c.Id));
+            // Windows keep their index: started ones are unchanged, later ones are rewritten, extra ones dropped.
+            var windows = new NpgsqlBatchCommand(
+                """
+                INSERT INTO campaign_windows(campaign_id, window_index, starts_at, ends_at, quota)
+                SELECT $1, i - 1, s, e, q FROM unnest($2::timestamptz[], $3::timestamptz[], $4::integer[]) WITH ORDINALITY AS t(s, e, q, i)
+                ON CONFLICT (campaign_id, window_index) DO UPDATE SET starts_at = excluded.starts_at, ends_at = excluded.ends_at, quota = excluded.quota
+                """);
+            windows.Parameters.Add(new NpgsqlParameter { Value = c.Id });
+            windows.Parameters.Add(new NpgsqlParameter { Value = c.Windows.Select(w => ToDb(w.StartsAt)).ToArray() });
+            windows.Parameters.Add(new NpgsqlParameter { Value = c.Windows.Select(w => ToDb(w.EndsAt)).ToArray() });
+            windows.Parameters.Add(new NpgsqlParameter { Value = c.Windows.Select(w => w.Quota).ToArray() });
+            batch.BatchCommands.Add(windows);
+            batch.BatchCommands.Add(Update("DELETE FROM campaign_windows WHERE campaign_id = $1 AND window_index >= $2", c.Id, c.Windows.Count));
+            try
+            {
+                await batch.ExecuteNonQueryAsync(ct);
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                return false; // a campaign created with this name meanwhile; the transaction is rolled back on dispose
+            }
+            return batch.BatchCommands[0].RecordsAffected == 1;
+        }
+
+        public async Task CommitAsync(AuditEntry audit, CancellationToken ct)
+        {
+            await conn.ExecuteAsync(Cmd("INSERT INTO campaign_audit(campaign_id, at, actor, action, changes) VALUES (@id, @at, @actor, @action, @changes)",
+                new { id = Current.Id, at = ToDb(audit.At), actor = audit.Actor, action = audit.Action, changes = AuditJson.Write(audit.Changes) }, ct, tx));
+            await tx.CommitAsync(ct);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await tx.DisposeAsync();
+            await conn.DisposeAsync();
+        }
+
+        private static object Nullable(DateTimeOffset? t) => t is { } v ? ToDb(v) : DBNull.Value;
     }
 
     public async Task<long?> FindCampaignIdByNameAsync(string name, CancellationToken ct)
@@ -345,7 +447,7 @@ public sealed class PostgresCouponStore(NpgsqlDataSource db) : ICouponStore, IAs
         return outcomes;
     }
 
-    private static NpgsqlBatchCommand Update(string sql, params object[] values)
+    private static NpgsqlBatchCommand Update(string sql, params object?[] values)
     {
         var command = new NpgsqlBatchCommand(sql);
         foreach (var value in values) command.Parameters.Add(new NpgsqlParameter { Value = value });

@@ -75,6 +75,25 @@ internal static class PostgresMigrations
         ALTER TABLE coupons DROP CONSTRAINT coupons_campaign_id_user_id_key;
         DROP INDEX coupons_by_user;
         """,
+        // v3: campaigns are operated live. version counts changes (the ETag, and how processes notice a
+        // change); paused_at / cancelled_at hold the gate's state so a rebuilt gate keeps it; the audit
+        // trail records every administrative change in the transaction that makes it.
+        """
+        ALTER TABLE campaigns
+            ADD COLUMN version integer NOT NULL DEFAULT 1,
+            ADD COLUMN paused_at timestamptz,
+            ADD COLUMN cancelled_at timestamptz,
+            ADD COLUMN issued_revoked boolean NOT NULL DEFAULT false;
+        CREATE TABLE campaign_audit (
+            audit_id    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            campaign_id bigint NOT NULL REFERENCES campaigns(campaign_id),
+            at          timestamptz NOT NULL,
+            actor       text NOT NULL,
+            action      text NOT NULL,
+            changes     text NOT NULL
+        );
+        CREATE INDEX campaign_audit_by_campaign ON campaign_audit(campaign_id, audit_id);
+        """,
     ];
 
     /// <summary>Applies the steps not applied yet, up to <paramref name="upTo"/> (tests build older schemas with it).</summary>

@@ -112,20 +112,107 @@ public sealed class SqliteCouponStore(string databasePath) : ICouponStore
     public async Task<StoredCampaign?> GetCampaignAsync(long campaignId, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
+        return (await ReadCampaignAsync(conn, null, campaignId))?.Campaign;
+    }
+
+    private static async Task<(StoredCampaign Campaign, int Issued)?> ReadCampaignAsync(SqliteConnection conn, SqliteTransaction? tx, long campaignId)
+    {
         var c = await conn.QuerySingleOrDefaultAsync<CampaignRow>(
             """
             SELECT campaign_id AS Id, name AS Name, total_quantity AS TotalQuantity, coupon_valid_until AS ValidUntil,
-                   benefit_type AS BenefitType, benefit_value AS BenefitValue, created_at AS CreatedAt
+                   benefit_type AS BenefitType, benefit_value AS BenefitValue, created_at AS CreatedAt, version AS Version,
+                   paused_at AS PausedAt, cancelled_at AS CancelledAt, issued_revoked AS IssuedRevoked, issued_count AS Issued
             FROM campaigns WHERE campaign_id = @campaignId
-            """, new { campaignId });
+            """, new { campaignId }, tx);
         if (c is null) return null;
         var windows = (await conn.QueryAsync<WindowRow>(
             "SELECT starts_at AS StartsAt, ends_at AS EndsAt, quota AS Quota FROM campaign_windows WHERE campaign_id = @campaignId ORDER BY window_index",
-            new { campaignId }))
+            new { campaignId }, tx))
             .Select(w => new CampaignWindow(FromMs(w.StartsAt), FromMs(w.EndsAt), w.Quota is null ? null : (int)w.Quota))
             .ToList();
         var benefit = c.BenefitType is null ? null : new Benefit(c.BenefitType, decimal.Parse(c.BenefitValue!, CultureInfo.InvariantCulture));
-        return new StoredCampaign(c.Id, c.Name, (int)c.TotalQuantity, windows, c.ValidUntil is null ? null : FromMs(c.ValidUntil.Value), benefit, FromMs(c.CreatedAt));
+        return (new StoredCampaign(c.Id, c.Name, (int)c.TotalQuantity, windows, FromMs(c.ValidUntil), benefit, FromMs(c.CreatedAt),
+            (int)c.Version, FromMs(c.PausedAt), FromMs(c.CancelledAt), c.IssuedRevoked != 0), (int)c.Issued);
+    }
+
+    public async Task<ICampaignEdit?> BeginCampaignEditAsync(long campaignId, CancellationToken ct)
+    {
+        var conn = await OpenAsync(ct);
+        // BEGIN IMMEDIATE: the write lock from the start, so no group commit runs until this edit ends.
+        return await CampaignEditOpener.OpenAsync(conn,
+            () => Task.FromResult(conn.BeginTransaction(deferred: false)),
+            tx => ReadCampaignAsync(conn, tx, campaignId),
+            (tx, campaign, issued) => new Edit(conn, tx, campaign, issued));
+    }
+
+    public async Task<IReadOnlyList<AuditEntry>> ListAuditAsync(long campaignId, int limit, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        var rows = await conn.QueryAsync<AuditRow>(
+            "SELECT at AS At, actor AS Actor, action AS Action, changes AS Changes FROM campaign_audit WHERE campaign_id = @campaignId ORDER BY audit_id DESC LIMIT @limit",
+            new { campaignId, limit });
+        return rows.Select(r => new AuditEntry(FromMs(r.At), r.Actor, r.Action, AuditJson.Read(r.Changes))).ToList();
+    }
+
+    public async Task<IReadOnlyDictionary<long, int>> GetCampaignVersionsAsync(IReadOnlyCollection<long> campaignIds, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        var rows = await conn.QueryAsync<(long Id, long Version)>("SELECT campaign_id, version FROM campaigns WHERE campaign_id IN @campaignIds", new { campaignIds });
+        return rows.ToDictionary(r => r.Id, r => (int)r.Version);
+    }
+
+    private sealed class Edit(SqliteConnection conn, SqliteTransaction tx, StoredCampaign current, int issued) : ICampaignEdit
+    {
+        public StoredCampaign Current { get; } = current;
+        public int IssuedCount { get; } = issued;
+
+        public async Task<bool> WriteAsync(StoredCampaign c, CancellationToken ct)
+        {
+            if (await conn.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM campaigns WHERE name = @Name AND campaign_id <> @Id", new { c.Name, c.Id }, tx) > 0)
+                return false;
+            await conn.ExecuteAsync(
+                """
+                UPDATE campaigns SET name = @Name, total_quantity = @TotalQuantity, coupon_valid_until = @ValidUntil, benefit_type = @BenefitType,
+                    benefit_value = @BenefitValue, version = @Version, paused_at = @PausedAt, cancelled_at = @CancelledAt, issued_revoked = @IssuedRevoked
+                WHERE campaign_id = @Id
+                """,
+                new
+                {
+                    c.Name,
+                    c.TotalQuantity,
+                    ValidUntil = c.CouponValidUntil?.ToUnixTimeMilliseconds(),
+                    BenefitType = c.Benefit?.Type,
+                    BenefitValue = c.Benefit?.Value.ToString(CultureInfo.InvariantCulture),
+                    c.Version,
+                    PausedAt = c.PausedAt?.ToUnixTimeMilliseconds(),
+                    CancelledAt = c.CancelledAt?.ToUnixTimeMilliseconds(),
+                    c.IssuedRevoked,
+                    c.Id,
+                }, tx);
+            // Windows keep their index: started ones are unchanged, later ones are rewritten, extra ones dropped.
+            await conn.ExecuteAsync(
+                """
+                INSERT INTO campaign_windows(campaign_id, window_index, starts_at, ends_at, quota) VALUES (@Id, @Index, @StartsAt, @EndsAt, @Quota)
+                ON CONFLICT(campaign_id, window_index) DO UPDATE SET starts_at = excluded.starts_at, ends_at = excluded.ends_at, quota = excluded.quota
+                """,
+                c.Windows.Select((w, i) => new { c.Id, Index = i, StartsAt = w.StartsAt.ToUnixTimeMilliseconds(), EndsAt = w.EndsAt.ToUnixTimeMilliseconds(), w.Quota }),
+                tx);
+            await conn.ExecuteAsync("DELETE FROM campaign_windows WHERE campaign_id = @Id AND window_index >= @Count", new { c.Id, c.Windows.Count }, tx);
+            return true;
+        }
+
+        public async Task CommitAsync(AuditEntry audit, CancellationToken ct)
+        {
+            await conn.ExecuteAsync("INSERT INTO campaign_audit(campaign_id, at, actor, action, changes) VALUES (@id, @at, @actor, @action, @changes)",
+                new { id = Current.Id, at = audit.At.ToUnixTimeMilliseconds(), actor = audit.Actor, action = audit.Action, changes = AuditJson.Write(audit.Changes) }, tx);
+            await tx.CommitAsync(ct);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await tx.DisposeAsync();
+            await conn.DisposeAsync();
+        }
     }
 
     public async Task<long?> FindCampaignIdByNameAsync(string name, CancellationToken ct)
@@ -300,11 +387,15 @@ public sealed class SqliteCouponStore(string databasePath) : ICouponStore
 
     private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
 
+    private static DateTimeOffset? FromMs(long? ms) => ms is { } v ? DateTimeOffset.FromUnixTimeMilliseconds(v) : null;
+
     private static IssuedCoupon ToCoupon(CouponRow r) =>
         new(r.CampaignId, r.UserId, r.Sequence, r.Code, FromMs(r.IssuedAt), (int)r.WindowIndex);
 
     private sealed record UserRow(string UserId, string LoginId, string PasswordHash, string Role, long CreatedAt);
-    private sealed record CampaignRow(long Id, string Name, long TotalQuantity, long? ValidUntil, string? BenefitType, string? BenefitValue, long CreatedAt);
+    private sealed record CampaignRow(long Id, string Name, long TotalQuantity, long? ValidUntil, string? BenefitType, string? BenefitValue, long CreatedAt,
+        long Version, long? PausedAt, long? CancelledAt, long IssuedRevoked, long Issued);
+    private sealed record AuditRow(long At, string Actor, string Action, string Changes);
     private sealed record WindowRow(long StartsAt, long EndsAt, long? Quota);
     private sealed record CouponRow(long CampaignId, string UserId, long Sequence, string Code, long IssuedAt, long WindowIndex);
 }

@@ -76,6 +76,22 @@ internal static class SqliteMigrations
         DROP TABLE coupons;
         ALTER TABLE coupons_v2 RENAME TO coupons;
         """,
+        // v3: campaigns are operated live (see PostgresMigrations v3).
+        """
+        ALTER TABLE campaigns ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE campaigns ADD COLUMN paused_at INTEGER;
+        ALTER TABLE campaigns ADD COLUMN cancelled_at INTEGER;
+        ALTER TABLE campaigns ADD COLUMN issued_revoked INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE campaign_audit (
+            audit_id    INTEGER PRIMARY KEY,
+            campaign_id INTEGER NOT NULL REFERENCES campaigns(campaign_id),
+            at          INTEGER NOT NULL,
+            actor       TEXT NOT NULL,
+            action      TEXT NOT NULL,
+            changes     TEXT NOT NULL
+        );
+        CREATE INDEX campaign_audit_by_campaign ON campaign_audit(campaign_id, audit_id);
+        """,
     ];
 
     /// <summary>Applies the steps not applied yet, up to <paramref name="upTo"/> (tests build older schemas with it).</summary>

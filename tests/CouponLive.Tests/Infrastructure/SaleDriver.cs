@@ -18,10 +18,16 @@ public sealed class SaleDriver(IReadOnlyList<Uri> servers, long campaignId, stri
     private readonly ConcurrentQueue<string> _otherAnswers = new();
     private readonly ConcurrentQueue<(long Sent, long Answered)> _successTimes = new();
     private readonly ConcurrentQueue<(long Sent, long Answered)> _unavailableTimes = new();
-    private int _successes, _soldOut, _unavailable, _badGateway, _transportErrors, _other, _missingRetryAfter;
+    private readonly ConcurrentDictionary<string, int> _conflicts = new();
+    private int _successes, _soldOut, _paused, _unavailable, _badGateway, _transportErrors, _other, _missingRetryAfter;
 
     public int Successes => Volatile.Read(ref _successes);
+    /// <summary>409 answers other than campaign.paused (sold out, not open, ended...): they end a click.</summary>
     public int SoldOut => Volatile.Read(ref _soldOut);
+    /// <summary>409 campaign.paused answers; the click is retried.</summary>
+    public int Paused => Volatile.Read(ref _paused);
+    /// <summary>The 409 answers that ended a click, by code.</summary>
+    public IReadOnlyDictionary<string, int> Conflicts => _conflicts;
     public int Unavailable => Volatile.Read(ref _unavailable);
     /// <summary>502 and 504 answers: a load balancer found no live process in time (retried).</summary>
     public int BadGateway => Volatile.Read(ref _badGateway);
@@ -94,7 +100,15 @@ public sealed class SaleDriver(IReadOnlyList<Uri> servers, long campaignId, stri
                         _successTimes.Enqueue((sent, Stopwatch.GetTimestamp()));
                         return;
                     case HttpStatusCode.Conflict:
+                        // A paused campaign is asked again, as a client app polls until it resumes; any other 409 ends the click.
+                        var code = JsonNode.Parse(await response.Content.ReadAsStringAsync())?["code"]?.GetValue<string>();
+                        if (code == "campaign.paused")
+                        {
+                            Interlocked.Increment(ref _paused);
+                            break;
+                        }
                         Interlocked.Increment(ref _soldOut);
+                        _conflicts.AddOrUpdate(code ?? "", 1, (_, n) => n + 1);
                         return;
                     case HttpStatusCode.ServiceUnavailable:
                         Interlocked.Increment(ref _unavailable);
@@ -133,6 +147,6 @@ public sealed class SaleDriver(IReadOnlyList<Uri> servers, long campaignId, stri
             .Select(t => Stopwatch.GetElapsedTime(t.Sent, t.Answered).TotalMilliseconds).Order().ToArray();
 
     public override string ToString() =>
-        $"{Successes} successes, {SoldOut} sold out, {Unavailable} × 503, {BadGateway} × 502/504, {TransportErrors} transport errors, {Other} other" +
+        $"{Successes} successes, {SoldOut} × 409 ({string.Join(", ", _conflicts.Select(c => $"{c.Key} {c.Value}"))}), {Paused} paused, {Unavailable} × 503, {BadGateway} × 502/504, {TransportErrors} transport errors, {Other} other" +
         (_otherAnswers.IsEmpty ? "" : $" (first: {string.Join(" | ", _otherAnswers)})");
 }

@@ -473,6 +473,55 @@ public abstract class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_campaign_edit_commits_with_its_audit_entry_rolls_back_on_dispose_and_holds_off_commits()
+    {
+        var (store, id) = await CampaignAsync(2, new CampaignWindow(T0.AddHours(-1), T0.AddHours(1), 2), new CampaignWindow(T0.AddHours(2), T0.AddHours(3), null));
+        var other = (await store.TryCreateCampaignAsync(Definition("taken-name", 1), T0, Ct))!.Value;
+        Assert.Equal([CommitStatus.Inserted], Statuses(await store.CommitAsync([Coupon(id, 1, "alice")], Ct)));
+
+        await using (var edit = (await store.BeginCampaignEditAsync(id, Ct))!)
+        {
+            Assert.Equal(1, edit.IssuedCount);
+            Assert.False(await edit.WriteAsync(edit.Current with { Name = "taken-name", Version = 2 }, Ct)); // another campaign's name
+        }
+        await using (var edit = (await store.BeginCampaignEditAsync(id, Ct))!)
+        {
+            Assert.True(await edit.WriteAsync(edit.Current with { TotalQuantity = 9, Version = 2 }, Ct));
+            // disposed without commit: rolled back
+        }
+        Assert.Equal(2, (await store.GetCampaignAsync(id, Ct))!.TotalQuantity);
+
+        var pausedAt = T0.AddMinutes(1);
+        var edited = (await store.GetCampaignAsync(id, Ct))! with
+        {
+            TotalQuantity = 5,
+            Version = 2,
+            PausedAt = pausedAt,
+            Windows = [new CampaignWindow(T0.AddHours(-1), T0.AddHours(1), 2), new CampaignWindow(T0.AddHours(4), T0.AddHours(5), 3)],
+        };
+        var editing = (await store.BeginCampaignEditAsync(id, Ct))!;
+        Assert.True(await editing.WriteAsync(edited, Ct));
+        // A group commit of the campaign waits for the edit: its counter row is held (SQLite: the write lock;
+        // its commit blocks its thread while it waits, as the writer's own thread does).
+        var commit = Task.Run(() => store.CommitAsync([Coupon(id, 2, "bob")], Ct), Ct);
+        await Task.Delay(200, Ct);
+        Assert.False(commit.IsCompleted);
+        await editing.CommitAsync(new AuditEntry(T0, "operator", "update", [new AuditChange("totalQuantity", "2", "5")]), Ct);
+        await editing.DisposeAsync();
+        Assert.Equal([CommitStatus.Inserted], Statuses(await commit));
+
+        var stored = (await store.GetCampaignAsync(id, Ct))!;
+        Assert.Equal(edited.Windows, stored.Windows);
+        Assert.Equal(edited, stored with { Windows = edited.Windows });
+        Assert.Equal(new Dictionary<long, int> { [id] = 2, [other] = 1 }, await store.GetCampaignVersionsAsync([id, other, 999_999], Ct));
+        var audit = Assert.Single(await store.ListAuditAsync(id, 10, Ct));
+        Assert.Equal(new AuditEntry(T0, "operator", "update", []) with { Changes = audit.Changes }, audit);
+        Assert.Equal(new AuditChange("totalQuantity", "2", "5"), Assert.Single(audit.Changes));
+        Assert.Null(await store.BeginCampaignEditAsync(999_999, Ct));
+        await AssertInvariantsHoldAsync(store, id, 2);
+    }
+
+    [Fact]
     public async Task The_store_reports_healthy()
     {
         var store = await StoreAsync();

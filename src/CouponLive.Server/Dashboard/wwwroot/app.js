@@ -3,20 +3,26 @@
 "use strict";
 
 const COLORS = { issued: "#1a9c5b", already_issued: "#7fc8a0", sold_out: "#d64545", window_sold_out: "#f08c8c",
-  not_open: "#d9822b", ended: "#9aa1ae", unavailable: "#7b4bd6", rejected_auth: "#333a48", rate_limited: "#c9a227" };
+  not_open: "#d9822b", ended: "#9aa1ae", unavailable: "#7b4bd6", rejected_auth: "#333a48", rate_limited: "#c9a227",
+  paused: "#5b8def", cancelled: "#8b2d2d" };
 const $ = (id) => document.getElementById(id);
 let token = sessionStorage.getItem("couponlive.token");
 let liveAbort = null;
 
-async function api(path, options = {}) {
+// The body and the ETag of an answer. Headers given in options (lower case) win over the defaults.
+async function request(path, options = {}) {
   const headers = { ...(options.headers || {}) };
   if (token) headers.authorization = "Bearer " + token;
-  if (options.body) headers["content-type"] = "application/json";
+  if (options.body && !headers["content-type"]) headers["content-type"] = "application/json";
   const response = await fetch(path, { ...options, headers });
   if (response.status === 401 && path !== "/api/v1/auth/token") { signOut(); throw new Error("Signed out"); }
   const body = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
-  if (!response.ok) throw Object.assign(new Error(body?.detail || response.statusText), { problem: body });
-  return body;
+  if (!response.ok) throw Object.assign(new Error(body?.detail || response.statusText), { problem: body, status: response.status });
+  return { body, etag: response.headers.get("etag") };
+}
+
+async function api(path, options) {
+  return (await request(path, options)).body;
 }
 
 function show(section) {
@@ -33,6 +39,7 @@ function signOut() {
 
 async function route() {
   if (liveAbort) { liveAbort.abort(); liveAbort = null; }
+  stopOperating();
   if (!token) return show("signin");
   const hash = location.hash || "#/";
   if (hash === "#/new") return show("create");
@@ -130,6 +137,7 @@ const history = [];   // [{t, issued}] from the snapshots, for the issued-over-t
 async function showLive(id) {
   show("live");
   history.length = 0;
+  startOperating(id);
   liveAbort = new AbortController();
   const signal = liveAbort.signal;
   $("live-state").textContent = "connecting…";
@@ -157,16 +165,10 @@ async function showLive(id) {
 }
 
 function render(s) {
-  const c = s.campaign;
-  $("live-name").textContent = c.name;
-  $("status").textContent = c.status.replace("_", " ");
-  $("status").className = "badge " + c.status;
-  $("remaining").textContent = c.remaining.toLocaleString();
-  $("total").textContent = c.totalQuantity.toLocaleString();
-  $("issued").textContent = c.issuedCount.toLocaleString();
-  $("stock-bar").style.width = (100 * c.remaining / c.totalQuantity).toFixed(2) + "%";
+  streamed = s.campaign;
+  const c = newest(s.campaign);
+  showCampaign(c);
   $("live-state").textContent = "live · " + new Date(c.serverTime).toLocaleTimeString();
-  countdown(c);
 
   history.push({ t: Date.parse(c.serverTime), issued: c.issuedCount });
   if (history.length > 600) history.shift();
@@ -192,19 +194,188 @@ function render(s) {
   }));
 }
 
+// Counts, status and what the operator may do with the campaign as shown.
+function showCampaign(c) {
+  $("live-name").textContent = c.name;
+  $("status").textContent = c.status.replace("_", " ");
+  $("status").className = "badge " + c.status;
+  $("remaining").textContent = c.remaining.toLocaleString();
+  $("total").textContent = c.totalQuantity.toLocaleString();
+  $("issued").textContent = c.issuedCount.toLocaleString();
+  $("stock-bar").style.width = (100 * c.remaining / c.totalQuantity).toFixed(2) + "%";
+  countdown(c);
+  controls(c);
+}
+
 function countdown(c) {
   const now = Date.parse(c.serverTime);
   let text = "";
-  if (c.status === "open" && c.currentWindow) text = `window closes in ${duration(Date.parse(c.currentWindow.endsAt) - now)}`;
+  if (c.status === "cancelled") text = `cancelled${when(c.cancelledAt)}` + (c.issuedRevoked ? " · issued coupons revoked" : "");
+  else if (c.status === "paused") text = `paused${when(c.pausedAt)}: nobody gets a coupon until it is resumed`;
+  else if (c.status === "open" && c.currentWindow) text = `window closes in ${duration(Date.parse(c.currentWindow.endsAt) - now)}`;
   else if (c.nextWindow) text = `next window opens in ${duration(Date.parse(c.nextWindow.startsAt) - now)}`;
   else if (c.status === "ended") text = "all windows are over";
   $("countdown").textContent = text;
+}
+
+function when(at) {
+  return at ? " at " + new Date(at).toLocaleString() : "";
 }
 
 function duration(ms) {
   const s = Math.max(0, Math.round(ms / 1000));
   const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
   return (h ? `${h}h ` : "") + (h || m ? `${m}m ` : "") + `${sec}s`;
+}
+
+// ---- operating the campaign -------------------------------------------------------------------
+
+const POLL_MS = 3000;
+let viewing = null;    // id of the campaign on screen (from the route)
+let current = null;    // the campaign as last read over REST (GET or a change's answer)
+let etag = null;       // its ETag, sent as If-Match with a change of its fields
+let streamed = null;   // the campaign in the latest live snapshot
+let busy = false;      // a change is on its way
+let poll = null;
+let auditSeq = 0;
+
+function startOperating(id) {
+  viewing = id;
+  current = etag = streamed = null;
+  busy = false;
+  $("control-message").textContent = $("control-error").textContent = $("operate-state").textContent = "";
+  $("audit-rows").replaceChildren();
+  controls(null);
+  refresh();
+  poll = setInterval(refresh, POLL_MS);
+}
+
+function stopOperating() {
+  clearInterval(poll);
+  poll = viewing = null;
+}
+
+// The live stream can lag behind a change (another process learns of it within a second): until it has
+// caught up, show the definition and status last read over REST with the stream's counts.
+function newest(live) {
+  if (!live) return current;
+  if (!current || live.version >= current.version) return live;
+  return { ...current, issuedCount: live.issuedCount, remaining: Math.max(0, current.totalQuantity - live.issuedCount), serverTime: live.serverTime };
+}
+
+// Keeps a campaign read over REST unless an answer to a later request has already brought a newer version.
+function remember(campaign, tag) {
+  if (String(campaign.id) !== viewing || (current && campaign.version < current.version)) return;
+  current = campaign;
+  etag = tag;
+  showCampaign(newest(streamed));
+}
+
+async function refresh() {
+  try {
+    await Promise.all([readCampaign(), readAudit()]);
+    $("operate-state").textContent = "";
+  } catch (err) {
+    $("operate-state").textContent = "cannot refresh: " + err.message;
+  }
+}
+
+async function readCampaign() {
+  const { body, etag: tag } = await request(`/api/v1/campaigns/${viewing}`);
+  remember(body, tag);
+}
+
+async function readAudit() {
+  const id = viewing, seq = ++auditSeq;
+  if (!id) return;
+  const audit = await api(`/api/v1/campaigns/${id}/audit`);
+  if (id !== viewing || seq !== auditSeq) return; // left the view, or a later read is on its way
+  $("audit-rows").replaceChildren(...audit.items.map(auditRow));
+}
+
+function auditRow(entry) {
+  const row = document.createElement("tr");
+  row.dataset.action = entry.action;
+  const changes = entry.changes.map((c) => `${c.field}: ${c.from ?? "–"} → ${c.to ?? "–"}`).join("\n");
+  for (const text of [new Date(entry.at).toLocaleString(), entry.actor, entry.action.replace("_", " "), changes]) {
+    const cell = document.createElement("td");
+    cell.textContent = text;
+    row.append(cell);
+  }
+  return row;
+}
+
+// Pause or Resume as the status says; everything off until the campaign is read, while a change is on its way, and once cancelled.
+function controls(c) {
+  const paused = c?.status === "paused";
+  const off = !c || !current || busy || c.status === "cancelled";
+  $("pause").hidden = paused;
+  $("resume").hidden = !paused;
+  for (const id of ["pause", "resume", "add-stock-amount", "add-stock", "end-round", "revoke-issued", "cancel-campaign"]) $(id).disabled = off;
+}
+
+// Runs one change: the answer's message or the refusal shown, the audit trail read again.
+async function operate(change) {
+  busy = true;
+  controls(newest(streamed));
+  $("control-message").textContent = $("control-error").textContent = "";
+  try {
+    $("control-message").textContent = (await change()) || "";
+  } catch (err) {
+    $("control-error").textContent = err.message;
+  } finally {
+    busy = false;
+    controls(newest(streamed));
+    readAudit().catch((err) => { $("operate-state").textContent = "cannot refresh: " + err.message; });
+  }
+}
+
+async function post(path, message, body) {
+  const { body: campaign, etag: tag } = await request(`/api/v1/campaigns/${viewing}${path}`, { method: "POST", body });
+  remember(campaign, tag);
+  return message;
+}
+
+$("pause").onclick = () => operate(() => post("/pause", "Paused: nobody gets a coupon until it is resumed."));
+$("resume").onclick = () => operate(() => post("/resume", "Resumed."));
+
+$("end-round").onclick = () => {
+  if (!confirm(`End the open round of "${current.name}" now? Nobody gets a coupon until the next round opens.`)) return;
+  operate(() => post("/windows/current/end", "The round has ended."));
+};
+
+$("cancel-campaign").onclick = () => {
+  const revokeIssued = $("revoke-issued").checked;
+  const revoke = revokeIssued ? ` The ${current.issuedCount.toLocaleString()} coupons issued so far are revoked.` : "";
+  if (!confirm(`Cancel "${current.name}" for good? Nobody gets a coupon any more.${revoke}`)) return;
+  operate(() => post("/cancel", "Cancelled.", JSON.stringify({ revokeIssued })));
+};
+
+$("add-stock-form").onsubmit = (e) => {
+  e.preventDefault();
+  const amount = Number($("add-stock-amount").value);
+  if (!Number.isInteger(amount) || amount < 1) {
+    $("control-error").textContent = "Enter a whole number of coupons to add (1 or more).";
+    return;
+  }
+  operate(() => addStock(amount));
+};
+
+// A merge patch of the total, conditional on the version last read: another operator's change in between is refused (412).
+async function addStock(amount) {
+  const total = current.totalQuantity + amount;
+  const headers = { "content-type": "application/merge-patch+json" };
+  if (etag) headers["if-match"] = etag;
+  try {
+    const { body, etag: tag } = await request(`/api/v1/campaigns/${viewing}`, { method: "PATCH", headers, body: JSON.stringify({ totalQuantity: total }) });
+    remember(body, tag);
+  } catch (err) {
+    if (err.problem?.code !== "campaign.changed") throw err;
+    await readCampaign();
+    throw new Error(`The campaign changed meanwhile, so nothing was added: it now has ${current.totalQuantity.toLocaleString()} coupons. Check and add again.`);
+  }
+  $("add-stock-amount").value = "";
+  return `Added ${amount.toLocaleString()} coupon${amount === 1 ? "" : "s"}: ${total.toLocaleString()} in all.`;
 }
 
 const SVG = "http://www.w3.org/2000/svg";

@@ -126,6 +126,8 @@ public sealed partial class RedisAdmissionGate(
         'N' => new Admission(AdmissionOutcome.NotOpen, OpensAt: next),
         'E' => new Admission(AdmissionOutcome.Ended),
         'W' => new Admission(AdmissionOutcome.WindowSoldOut, OpensAt: next),
+        'P' => new Admission(AdmissionOutcome.Paused),
+        'C' => new Admission(AdmissionOutcome.Cancelled),
         _ => throw new InvalidOperationException($"Unexpected gate answer '{answer}' at {now:O}."),
     };
 
@@ -150,11 +152,9 @@ public sealed partial class RedisAdmissionGate(
         // Meta goes first out and last in (load-meta.lua): until it exists every script call answers "not loaded".
         await scripts.RetryTryAgainAsync(db => db.KeyDeleteAsync(gateKeys, CommandFlags.DemandMaster));
 
-        var windows = campaign.Windows.Select((w, i) => new SortedSetEntry(
-            string.Create(CultureInfo.InvariantCulture, $"{i}:{w.EndsAt.ToUnixTimeMilliseconds()}:{w.Quota ?? -1}"),
-            w.StartsAt.ToUnixTimeMilliseconds())).ToArray();
         var db = redis.GetDatabase();
-        await db.SortedSetAddAsync(keys.Campaign(id, "windows"), windows, CommandFlags.DemandMaster);
+        await db.SortedSetAddAsync(keys.Campaign(id, "windows"),
+            WindowEntries(campaign.Windows).Select(e => new SortedSetEntry(e.Member, e.StartMs)).ToArray(), CommandFlags.DemandMaster);
 
         var perWindow = new int[campaign.Windows.Count];
         foreach (var c in snapshot.Coupons) perWindow[c.WindowIndex]++;
@@ -167,13 +167,54 @@ public sealed partial class RedisAdmissionGate(
         }
 
         var sequence = snapshot.Coupons.Count == 0 ? snapshot.MaxSequence : snapshot.MaxSequence + _options.SequenceGapOnRebuild;
-        var lastEnd = campaign.Windows.Max(w => w.EndsAt);
-        var now = time.GetUtcNow();
-        var expireAt = (lastEnd > now ? lastEnd : now) + _options.KeyTtlAfterEnd;
         var node = await scripts.EvaluateAsync(RedisScripts.LoadMeta, gateKeys,
-            [campaign.TotalQuantity, snapshot.Coupons.Count, sequence, expireAt.ToUnixTimeMilliseconds()]);
+            [campaign.TotalQuantity, snapshot.Coupons.Count, sequence, ExpireAtMs(campaign), StateValue(campaign.State)]);
         LogLoaded(id, snapshot.Coupons.Count, (string?)node);
     }
+
+    public async ValueTask<GateChange> ChangeAsync(StoredCampaign campaign, bool endCurrentWindow, CancellationToken ct)
+    {
+        var args = new List<RedisValue>(4 + campaign.Windows.Count * 2)
+        {
+            campaign.TotalQuantity, StateValue(campaign.State), endCurrentWindow ? 1 : 0, ExpireAtMs(campaign),
+        };
+        foreach (var (startMs, member) in WindowEntries(campaign.Windows))
+        {
+            args.Add(startMs);
+            args.Add(member);
+        }
+        var r = (RedisResult[])(await scripts.EvaluateAsync(RedisScripts.Change, keys.Gate(campaign.Id), [.. args]))!;
+        var status = (long)r[0] switch
+        {
+            0 => GateChangeStatus.Applied,
+            -1 => GateChangeStatus.NotLoaded,
+            -2 => GateChangeStatus.BelowIssued,
+            _ => GateChangeStatus.NoCurrentWindow,
+        };
+        return new GateChange(status, DateTimeOffset.FromUnixTimeMilliseconds((long)r[1]), (int)(long)r[2], (int)(long)r[3],
+            DateTimeOffset.FromUnixTimeMilliseconds((long)r[4]));
+    }
+
+    /// <summary>The windows zset's entries: score = start, member = "index:endMs:quota" (quota -1 = none).</summary>
+    private static IEnumerable<(long StartMs, string Member)> WindowEntries(IReadOnlyList<CouponLive.Campaigns.CampaignWindow> windows) =>
+        windows.Select((w, i) => (w.StartsAt.ToUnixTimeMilliseconds(),
+            string.Create(CultureInfo.InvariantCulture, $"{i}:{w.EndsAt.ToUnixTimeMilliseconds()}:{w.Quota ?? -1}")));
+
+    /// <summary>The gate keys live until a while after the last window ends.</summary>
+    private long ExpireAtMs(StoredCampaign campaign)
+    {
+        var lastEnd = campaign.Windows.Max(w => w.EndsAt);
+        var now = time.GetUtcNow();
+        return ((lastEnd > now ? lastEnd : now) + _options.KeyTtlAfterEnd).ToUnixTimeMilliseconds();
+    }
+
+    private static string StateValue(GateState state) => state switch
+    {
+        GateState.Paused => "p",
+        GateState.Cancelled => "c",
+        GateState.Revoked => "r",
+        _ => "",
+    };
 
     public async ValueTask EvictAsync(long campaignId, CancellationToken ct) =>
         await redis.GetDatabase().KeyDeleteAsync(keys.Campaign(campaignId, "meta"), CommandFlags.DemandMaster);

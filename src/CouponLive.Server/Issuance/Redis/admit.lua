@@ -1,11 +1,11 @@
 -- Decides a batch of issue requests of one campaign atomically, by Redis's clock.
--- KEYS: 1 meta (hash: total, issued, seq)  2 holders (hash: user -> "seq:atMs:window")
+-- KEYS: 1 meta (hash: total, issued, seq, state: absent open, p paused, c cancelled, r cancelled and revoked)  2 holders (hash: user -> "seq:atMs:window")
 --       3 windows (zset: score = startMs, member = "index:endMs:quota", quota -1 = none)
 --       4 window counts (hash: index -> issued)  5 outbox (stream)
--- ARGV: user ids. Same order of checks as InProcessAdmissionGate: holder, stock, window, quota.
+-- ARGV: user ids. Same order of checks as InProcessAdmissionGate: revoked, holder, paused or cancelled, stock, window, quota.
 -- Returns {-1} when the campaign is not loaded, else {nowMs, nextStartMs or -1, outboxId or '', answer per user}
 -- where an answer is "A<seq>:<at>:<w>" admitted, "H<seq>:<at>:<w>" held already,
--- "S" sold out, "N" not open, "E" ended, "W" window quota used up.
+-- "S" sold out, "N" not open, "E" ended, "W" window quota used up, "P" paused, "C" cancelled.
 -- Redis work is per batch, not per user: one HMGET of the holders, and for the admitted one HSET and
 -- one outbox entry holding all of them ("" = "b" marks the format, then user = "seq:atMs:window" pairs;
 -- a user id is never empty, and entries of the earlier format have the fields u and v).
@@ -13,13 +13,19 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
 
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local meta = redis.call('HMGET', KEYS[1], 'total', 'issued', 'seq')
-local total, issued, seq = tonumber(meta[1]), tonumber(meta[2]), tonumber(meta[3])
+local meta = redis.call('HMGET', KEYS[1], 'total', 'issued', 'seq', 'state')
+local total, issued, seq, state = tonumber(meta[1]), tonumber(meta[2]), tonumber(meta[3]), meta[4]
+if state == 'r' then
+  local out = {now, -1, ''}
+  for i = 1, #ARGV do out[#out + 1] = 'C' end
+  return out
+end
+local closed = (state == 'p' and 'P') or (state == 'c' and 'C') or nil
 
 -- The window lookups are skipped once sold out: then only holders and "sold out" are answered,
 -- and that crowd is the bulk of an event's traffic.
 local window, quota, wcount, nextStart = -1, -1, 0, -1
-if issued < total then
+if issued < total and not closed then
   local current = redis.call('ZREVRANGEBYSCORE', KEYS[3], now, '-inf', 'LIMIT', 0, 1)
   if #current > 0 then
     local index, ends, q = string.match(current[1], '^(%d+):(%d+):(-?%d+)$')
@@ -42,6 +48,8 @@ for i = 1, #ARGV do
   local h = held[i] or admittedNow[user]
   if h then
     out[#out + 1] = 'H' .. h
+  elseif closed then
+    out[#out + 1] = closed
   elseif issued >= total then
     out[#out + 1] = 'S'
   elseif window < 0 then
