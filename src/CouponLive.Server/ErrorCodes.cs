@@ -34,6 +34,13 @@ public static class ErrorCodes
     public const string WindowStarted = "campaign.window_started";
     public const string InvalidPaging = "request.invalid_paging";
     public const string InvalidCode = "coupon.invalid_code";
+    public const string CouponNotFound = "coupon.not_found";
+    public const string NotHolder = "coupon.not_holder";
+    public const string AlreadyRedeemed = "coupon.already_redeemed";
+    public const string CouponExpired = "coupon.expired";
+    public const string CouponRevoked = "coupon.revoked";
+    public const string InvalidOrderId = "coupon.invalid_order_id";
+    public const string OrderMismatch = "coupon.order_mismatch";
     public const string ServiceUnavailable = "service.unavailable";
     public const string ServerError = "server.error";
 }

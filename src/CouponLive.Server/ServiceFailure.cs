@@ -9,4 +9,7 @@ public sealed record ServiceFailure(string Code, string Field, string Message)
 {
     /// <summary>When a refusal for load (429, 503) may be retried.</summary>
     public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>Facts a client acts on beside the code (e.g. the first <c>redeemedAt</c>), as ProblemDetails extensions and RPC error metadata.</summary>
+    public IReadOnlyDictionary<string, string>? Details { get; init; }
 }

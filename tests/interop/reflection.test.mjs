@@ -26,7 +26,7 @@ test("lists the services and calls CreateCampaign and IssueCoupon from reflected
   assert.ok(services.includes("grpc.health.v1.Health"), services.join(", "));
 
   const methods = (await reflection.listMethods("couponlive.v1.CouponService")).map((m) => m.name);
-  assert.deepEqual([...methods].sort(), ["CancelCampaign", "CreateCampaign", "GetCampaign", "IssueCoupon", "PauseCampaign", "ResumeCampaign", "UpdateCampaign"]);
+  assert.deepEqual([...methods].sort(), ["CancelCampaign", "CreateCampaign", "GetCampaign", "IssueCoupon", "PauseCampaign", "ResumeCampaign", "UpdateCampaign", "RedeemCoupon", "GetCoupon"].sort());
 
   const descriptor = await reflection.getDescriptorBySymbol("couponlive.v1.CouponService");
   const pkg = descriptor.getPackageObject({ keepCase: true, longs: String, defaults: true });

@@ -21,4 +21,5 @@ public sealed record CampaignResponse(
     int Version,
     DateTimeOffset? PausedAt,
     DateTimeOffset? CancelledAt,
-    bool? IssuedRevoked);
+    bool? IssuedRevoked,
+    int RedeemedCount);

@@ -51,7 +51,7 @@ public sealed partial class CampaignService(
     }
 
     /// <summary>Up to <paramref name="limit"/> coupons after sequence <paramref name="afterSequence"/>.</summary>
-    public async Task<ServiceResult<CouponPage>> ListCouponsAsync(string? id, long afterSequence, int limit, CancellationToken ct)
+    public async Task<ServiceResult<CouponPage>> ListCouponsAsync(string? id, long afterSequence, int limit, string? status, CancellationToken ct)
     {
         var campaign = CampaignCatalog.TryParseId(id, out var campaignId) ? await catalog.GetAsync(campaignId, ct) : null;
         if (campaign is null) return NotFound;
@@ -60,11 +60,16 @@ public sealed partial class CampaignService(
         if (afterSequence < 0)
             return new ServiceFailure(ErrorCodes.InvalidPaging, "after", "after must be a sequence number from a previous page's next.");
 
+        if (status is not null && !CouponStatus.IsKnown(status))
+            return new ServiceFailure(ErrorCodes.BadRequest, "status", "status must be issued, redeemed, expired or revoked.");
+
         // One row more than asked tells whether another page follows.
-        var coupons = await store.ListCouponsAsync(campaign.Id, afterSequence, limit + 1, ct);
+        var now = time.GetUtcNow();
+        var coupons = await store.ListCouponsAsync(campaign.Id, afterSequence, limit + 1, CouponStatus.Filter(status, campaign, now), ct);
         var items = new List<CouponItem>(Math.Min(coupons.Count, limit));
         for (var i = 0; i < coupons.Count && i < limit; i++)
-            items.Add(new CouponItem(coupons[i].Code, coupons[i].UserId, coupons[i].Sequence, coupons[i].IssuedAt, CouponStatus.Of(campaign)));
+            items.Add(new CouponItem(coupons[i].Code, coupons[i].UserId, coupons[i].Sequence, coupons[i].IssuedAt,
+                CouponStatus.Of(coupons[i], campaign, now), coupons[i].OrderId, coupons[i].RedeemedAt));
         return new CouponPage(items, coupons.Count > limit ? items[^1].Sequence : null);
     }
 
@@ -262,6 +267,7 @@ public sealed partial class CampaignService(
             campaign.Version,
             campaign.PausedAt,
             campaign.CancelledAt,
-            campaign.IssuedRevoked ? true : null);
+            campaign.IssuedRevoked ? true : null,
+            counts.Redeemed);
     }
 }

@@ -82,12 +82,12 @@ public static class CampaignsApi
         Answer(await campaigns.GetAsync(id, ct), response);
 
     public static async Task<Results<Ok<CouponPage>, ProblemHttpResult>> ListCoupons(
-        string id, string? limit, string? after, CampaignService campaigns, CancellationToken ct)
+        string id, string? limit, string? after, string? status, CampaignService campaigns, CancellationToken ct)
     {
         // Anything but plain digits is out of range: the service names the field and the range.
         var pageSize = limit is null ? CampaignService.DefaultPageSize : Digits.TryParse(limit, out var l) && l <= int.MaxValue ? (int)l : -1;
         var afterSequence = after is null ? 0 : Digits.TryParse(after, out var a) ? a : -1;
-        var (page, failure) = await campaigns.ListCouponsAsync(id, afterSequence, pageSize, ct);
+        var (page, failure) = await campaigns.ListCouponsAsync(id, afterSequence, pageSize, status, ct);
         return page is null ? Problems.Of(failure!) : TypedResults.Ok(page);
     }
 }

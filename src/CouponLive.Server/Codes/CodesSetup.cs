@@ -9,6 +9,7 @@ public static class CodesSetup
     {
         var keys = ServerKeys.Of(builder);
         builder.Services.AddSingleton(new CouponCodeCodec(keys.CodeKey));
+        builder.Services.AddSingleton<CouponService>();
         return builder;
     }
 }

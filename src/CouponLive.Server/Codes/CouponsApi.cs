@@ -10,9 +10,31 @@ public static class CouponsApi
 {
     public static IEndpointRouteBuilder MapCouponsApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/v1/coupons/validate", Validate).WithTags("Coupons").RequireAuthorization();
+        var api = app.MapGroup("/api/v1/coupons").WithTags("Coupons").RequireAuthorization();
+        api.MapPost("/validate", Validate);
+        api.MapGet("/{code}", GetCoupon);
+        api.MapPost("/{code}/redeem", Redeem);
+        api.MapPost("/{code}/cancel-redemption", CancelRedemption);
+        api.MapPost("/{code}/revoke", Revoke).RequireAuthorization(Roles.Admin);
         return app;
     }
+
+    public static async Task<Results<Ok<CouponResponse>, ProblemHttpResult>> GetCoupon(string code, ClaimsPrincipal user, CouponService coupons, CancellationToken ct) =>
+        Answer(await coupons.GetAsync(code, user, ct));
+
+    public static async Task<Results<Ok<CouponResponse>, ProblemHttpResult>> Redeem(
+        string code, RedeemRequest request, ClaimsPrincipal user, CouponService coupons, CancellationToken ct) =>
+        Answer(await coupons.RedeemAsync(code, request.OrderId, user, ct));
+
+    public static async Task<Results<Ok<CouponResponse>, ProblemHttpResult>> CancelRedemption(
+        string code, RedeemRequest request, ClaimsPrincipal user, CouponService coupons, CancellationToken ct) =>
+        Answer(await coupons.CancelRedemptionAsync(code, request.OrderId, user, ct));
+
+    public static async Task<Results<Ok<CouponResponse>, ProblemHttpResult>> Revoke(string code, ClaimsPrincipal user, CouponService coupons, CancellationToken ct) =>
+        Answer(await coupons.RevokeAsync(code, user, ct));
+
+    private static Results<Ok<CouponResponse>, ProblemHttpResult> Answer(ServiceResult<CouponResponse> result) =>
+        result.Value is { } coupon ? TypedResults.Ok(coupon) : Problems.Of(result.Failure!);
 
     public static async Task<Results<Ok<ValidateCodeResponse>, ProblemHttpResult>> Validate(
         ValidateCodeRequest request, ClaimsPrincipal user, CouponCodeCodec codec, ICouponStore store, CancellationToken ct)

@@ -22,7 +22,7 @@ public sealed class LiveViewService(ICouponStore store, CampaignCatalog catalog,
             .Select(s => new LiveSecondView(s.Second, s.Counts.Outcomes, s.Counts.PercentileMs(0.50), s.Counts.PercentileMs(0.99)))
             .ToList();
         var recent = (await store.ListRecentCouponsAsync(campaign.Id, RecentCoupons, ct))
-            .Select(c => new CouponItem(c.Code, c.UserId, c.Sequence, c.IssuedAt, CouponStatus.Of(campaign))).ToList();
+            .Select(c => new CouponItem(c.Code, c.UserId, c.Sequence, c.IssuedAt, CouponStatus.Of(c, campaign, now), c.OrderId, c.RedeemedAt)).ToList();
         return new LiveSnapshot(CampaignService.ToResponse(campaign, counts, now), LiveStats.Outcomes, seconds, recent);
     }
 }

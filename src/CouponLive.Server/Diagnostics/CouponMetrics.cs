@@ -32,6 +32,7 @@ public sealed class CouponMetrics
         Errors = meter.CreateCounter<long>("couponlive.errors", "{error}", "Failed calls to Redis or the store, by component");
         RateLimited = meter.CreateCounter<long>("couponlive.rate_limited", "{request}", "Requests refused by a flood limit, by limit");
         Shed = meter.CreateCounter<long>("couponlive.issue.shed", "{request}", "Issue requests answered 503 at once instead of queued, by reason");
+        Redemptions = meter.CreateCounter<long>("couponlive.redemptions", "{request}", "Redeem, cancel-redemption and revoke requests, by action and outcome");
         _meter = meter;
     }
 
@@ -49,6 +50,7 @@ public sealed class CouponMetrics
     public Counter<long> Errors { get; }
     public Counter<long> RateLimited { get; }
     public Counter<long> Shed { get; }
+    public Counter<long> Redemptions { get; }
 
     /// <summary>A gauge read at each collection (queue depths, circuit states), registered by the part that owns the value.</summary>
     public void Observe(string name, string unit, string description, Func<IEnumerable<Measurement<long>>> read) =>

@@ -18,6 +18,8 @@ namespace CouponLive.Http;
 [JsonSerializable(typeof(CreateCampaignRequest))]
 [JsonSerializable(typeof(CampaignResponse))]
 [JsonSerializable(typeof(UpdateCampaignRequest))]
+[JsonSerializable(typeof(RedeemRequest))]
+[JsonSerializable(typeof(CouponResponse))]
 [JsonSerializable(typeof(CancelCampaignRequest))]
 [JsonSerializable(typeof(CampaignAudit))]
 [JsonSerializable(typeof(IReadOnlyList<AuditChange>))]

@@ -16,8 +16,13 @@ public static class Problems
     }
 
     /// <summary>A service's refusal as ProblemDetails, with the HTTP status its code stands for.</summary>
-    public static ProblemHttpResult Of(ServiceFailure failure) =>
-        Of(StatusOf(failure.Code), failure.Code, failure.Message, failure.Field.Length > 0 ? failure.Field : null);
+    public static ProblemHttpResult Of(ServiceFailure failure)
+    {
+        var problem = Of(StatusOf(failure.Code), failure.Code, failure.Message, failure.Field.Length > 0 ? failure.Field : null);
+        if (failure.Details is { } details)
+            foreach (var (key, value) in details) problem.ProblemDetails.Extensions[key] = value;
+        return problem;
+    }
 
     /// <summary>A service's refusal, with Retry-After on the response when it says when to retry.</summary>
     public static ProblemHttpResult Of(ServiceFailure failure, HttpResponse response)
@@ -33,6 +38,9 @@ public static class Problems
         ErrorCodes.NotOpen or ErrorCodes.Ended or ErrorCodes.SoldOut or ErrorCodes.WindowSoldOut => 409,
         ErrorCodes.CampaignPaused or ErrorCodes.CampaignCancelled or ErrorCodes.QuantityBelowIssued or ErrorCodes.NoCurrentWindow => 409,
         ErrorCodes.CampaignChanged => 412,
+        ErrorCodes.CouponNotFound => 404,
+        ErrorCodes.NotHolder => 403,
+        ErrorCodes.AlreadyRedeemed or ErrorCodes.CouponExpired or ErrorCodes.CouponRevoked or ErrorCodes.OrderMismatch => 409,
         ErrorCodes.Unauthorized or ErrorCodes.InvalidToken or ErrorCodes.TokenExpired or ErrorCodes.InvalidCredentials => 401,
         ErrorCodes.Forbidden => 403,
         ErrorCodes.AuthRateLimited or ErrorCodes.IssueRateLimited => 429,

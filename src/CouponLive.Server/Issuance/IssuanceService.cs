@@ -61,12 +61,13 @@ public sealed partial class IssuanceService(
     /// <summary>The coupons a user holds, with their campaigns' names.</summary>
     public async Task<MyCoupons> ListCouponsOfAsync(string userId, CancellationToken ct)
     {
+        var now = time.GetUtcNow();
         var coupons = await store.ListUserCouponsAsync(userId, ct);
         var items = new List<MyCoupon>(coupons.Count);
         foreach (var c in coupons)
         {
             var campaign = await catalog.GetAsync(c.CampaignId, ct);
-            items.Add(new MyCoupon(c.Code, c.CampaignId, campaign?.Name ?? "", c.Sequence, c.IssuedAt, campaign?.CouponValidUntil, CouponStatus.Of(campaign)));
+            items.Add(new MyCoupon(c.Code, c.CampaignId, campaign?.Name ?? "", c.Sequence, c.IssuedAt, campaign?.CouponValidUntil, CouponStatus.Of(c, campaign, now), c.RedeemedAt));
         }
         return new MyCoupons(items);
     }

@@ -1,4 +1,5 @@
 namespace CouponLive.Issuance;
 
-/// <summary>A coupon its holder sees; <see cref="Status"/> is "issued", or "revoked" once its campaign was cancelled with its coupons.</summary>
-public sealed record MyCoupon(string Code, long CampaignId, string CampaignName, long Sequence, DateTimeOffset IssuedAt, DateTimeOffset? ValidUntil, string Status);
+/// <summary>A coupon its holder sees, with its status (issued, redeemed, expired, revoked; see Campaigns.CouponStatus).</summary>
+public sealed record MyCoupon(string Code, long CampaignId, string CampaignName, long Sequence, DateTimeOffset IssuedAt, DateTimeOffset? ValidUntil, string Status,
+    DateTimeOffset? RedeemedAt);

@@ -39,6 +39,10 @@ public static partial class ConnectEndpoints
             async (s, m, u, ct) => Boxed(await s.ResumeCampaignAsync((ResumeCampaignRequest)m, u, ct))),
         ["CancelCampaign"] = new(CancelCampaignRequest.Parser, CancelCampaignRequest.Descriptor,
             async (s, m, u, ct) => Boxed(await s.CancelCampaignAsync((CancelCampaignRequest)m, u, ct))),
+        ["RedeemCoupon"] = new(RedeemCouponRequest.Parser, RedeemCouponRequest.Descriptor,
+            async (s, m, u, ct) => Boxed(await s.RedeemCouponAsync((RedeemCouponRequest)m, u, ct))),
+        ["GetCoupon"] = new(GetCouponRequest.Parser, GetCouponRequest.Descriptor,
+            async (s, m, u, ct) => Boxed(await s.GetCouponAsync((GetCouponRequest)m, u, ct))),
     };
 
     private static RpcOutcome<IMessage> Boxed<T>(RpcOutcome<T> outcome) where T : class, IMessage => new(outcome.Value, outcome.Error);

@@ -34,6 +34,12 @@ public sealed class CouponGrpcService(CouponRpcService rpc) : CouponServiceBase
     public override Task<CancelCampaignResponse> CancelCampaign(CancelCampaignRequest request, ServerCallContext context) =>
         CallAsync(context, user => rpc.CancelCampaignAsync(request, user, context.CancellationToken));
 
+    public override Task<RedeemCouponResponse> RedeemCoupon(RedeemCouponRequest request, ServerCallContext context) =>
+        CallAsync(context, user => rpc.RedeemCouponAsync(request, user, context.CancellationToken));
+
+    public override Task<GetCouponResponse> GetCoupon(GetCouponRequest request, ServerCallContext context) =>
+        CallAsync(context, user => rpc.GetCouponAsync(request, user, context.CancellationToken));
+
     private static async Task<T> CallAsync<T>(ServerCallContext context, Func<ClaimsPrincipal, Task<RpcOutcome<T>>> call, Action? rejected = null) where T : class
     {
         RpcOutcome<T> outcome;

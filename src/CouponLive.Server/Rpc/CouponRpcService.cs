@@ -3,6 +3,7 @@ using System.Security.Claims;
 using System.Text;
 using CouponLive.Auth;
 using CouponLive.Campaigns;
+using CouponLive.Codes;
 using CouponLive.Issuance;
 using CouponLive.Rpc.V1;
 using Google.Protobuf.WellKnownTypes;
@@ -18,7 +19,7 @@ namespace CouponLive.Rpc;
 /// (never thrown) with the status code their error code stands for. No business rule lives here; the transports (gRPC and
 /// Connect) only call these methods.
 /// </summary>
-public sealed class CouponRpcService(CampaignService campaigns, IssuanceService issuance)
+public sealed class CouponRpcService(CampaignService campaigns, IssuanceService issuance, CouponService coupons)
 {
     /// <summary>Most codes GetCampaign lists; the rest are paged through the REST route.</summary>
     public const int MaxListedCodes = CampaignService.MaxPageSize;
@@ -80,6 +81,37 @@ public sealed class CouponRpcService(CampaignService campaigns, IssuanceService 
         return result.Value is { } c ? new CancelCampaignResponse { Campaign = ToCampaign(c) } : Refusal(result.Failure!);
     }
 
+    public async Task<RpcOutcome<RedeemCouponResponse>> RedeemCouponAsync(RedeemCouponRequest r, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var result = await coupons.RedeemAsync(r.Code, r.OrderId, user, ct);
+        return result.Value is { } c ? new RedeemCouponResponse { Coupon = ToCoupon(c) } : Refusal(result.Failure!);
+    }
+
+    public async Task<RpcOutcome<GetCouponResponse>> GetCouponAsync(GetCouponRequest r, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var result = await coupons.GetAsync(r.Code, user, ct);
+        return result.Value is { } c ? new GetCouponResponse { Coupon = ToCoupon(c) } : Refusal(result.Failure!);
+    }
+
+    private static V1.Coupon ToCoupon(CouponResponse c)
+    {
+        var coupon = new V1.Coupon
+        {
+            Code = c.Code,
+            CampaignId = c.CampaignId.ToString(CultureInfo.InvariantCulture),
+            UserId = c.UserId,
+            Sequence = c.Sequence,
+            Status = c.Status,
+            IssuedAt = Timestamp.FromDateTimeOffset(c.IssuedAt),
+            OrderId = c.OrderId ?? "",
+        };
+        if (c.ValidUntil is { } validUntil) coupon.ValidUntil = Timestamp.FromDateTimeOffset(validUntil);
+        if (c.RedeemedAt is { } redeemedAt) coupon.RedeemedAt = Timestamp.FromDateTimeOffset(redeemedAt);
+        if (c.RedemptionCancelledAt is { } cancelledAt) coupon.RedemptionCancelledAt = Timestamp.FromDateTimeOffset(cancelledAt);
+        if (c.RevokedAt is { } revokedAt) coupon.RevokedAt = Timestamp.FromDateTimeOffset(revokedAt);
+        return coupon;
+    }
+
     private static RpcStatusException? AdminOnly(ClaimsPrincipal user, string id)
     {
         if (!user.IsInRole(Roles.Admin))
@@ -95,8 +127,9 @@ public sealed class CouponRpcService(CampaignService campaigns, IssuanceService 
     private static RpcStatusException Refusal(ServiceFailure failure)
     {
         var field = ProtoFieldPath(failure.Field);
-        return new RpcStatusException(RpcCodes.Of(failure.Code), failure.Code, ProtoFieldNames(failure.Message),
-            field.Length > 0 ? new Dictionary<string, string> { ["field"] = field } : null)
+        var metadata = failure.Details?.ToDictionary(d => ProtoFieldPath(d.Key), d => d.Value) ?? [];
+        if (field.Length > 0) metadata["field"] = field;
+        return new RpcStatusException(RpcCodes.Of(failure.Code), failure.Code, ProtoFieldNames(failure.Message), metadata.Count > 0 ? metadata : null)
         {
             RetryAfter = failure.RetryAfter,
         };
@@ -115,7 +148,7 @@ public sealed class CouponRpcService(CampaignService campaigns, IssuanceService 
         // Codes are bearer secrets: listed for operators (admin, service), as the REST listing is admin-only.
         if (user.IsInRole(Roles.Admin) || user.IsInRole(Roles.Service))
         {
-            var (page, _) = await campaigns.ListCouponsAsync(request.Id.Length > 0 ? request.Id : campaign.Id.ToString(CultureInfo.InvariantCulture), 0, MaxListedCodes, ct);
+            var (page, _) = await campaigns.ListCouponsAsync(request.Id.Length > 0 ? request.Id : campaign.Id.ToString(CultureInfo.InvariantCulture), 0, MaxListedCodes, null, ct);
             foreach (var c in page?.Items ?? []) response.CouponCodes.Add(c.Code);
             if (page?.Next is { } next)
             {
@@ -223,6 +256,7 @@ public sealed class CouponRpcService(CampaignService campaigns, IssuanceService 
         if (r.PausedAt is { } pausedAt) campaign.PausedAt = Timestamp.FromDateTimeOffset(pausedAt);
         if (r.CancelledAt is { } cancelledAt) campaign.CancelledAt = Timestamp.FromDateTimeOffset(cancelledAt);
         campaign.IssuedRevoked = r.IssuedRevoked == true;
+        campaign.RedeemedCount = r.RedeemedCount;
         return campaign;
     }
 

@@ -30,4 +30,10 @@ public abstract class CouponServiceBase
 
     public virtual Task<CancelCampaignResponse> CancelCampaign(CancelCampaignRequest request, ServerCallContext context) =>
         throw new Grpc.Core.RpcException(new Status(StatusCode.Unimplemented, ""));
+
+    public virtual Task<RedeemCouponResponse> RedeemCoupon(RedeemCouponRequest request, ServerCallContext context) =>
+        throw new Grpc.Core.RpcException(new Status(StatusCode.Unimplemented, ""));
+
+    public virtual Task<GetCouponResponse> GetCoupon(GetCouponRequest request, ServerCallContext context) =>
+        throw new Grpc.Core.RpcException(new Status(StatusCode.Unimplemented, ""));
 }

@@ -31,6 +31,10 @@ public static class CouponServiceBinding
         Unary("ResumeCampaign", ResumeCampaignRequest.Parser, ResumeCampaignResponse.Parser);
     private static readonly Method<CancelCampaignRequest, CancelCampaignResponse> CancelCampaign =
         Unary("CancelCampaign", CancelCampaignRequest.Parser, CancelCampaignResponse.Parser);
+    private static readonly Method<RedeemCouponRequest, RedeemCouponResponse> RedeemCoupon =
+        Unary("RedeemCoupon", RedeemCouponRequest.Parser, RedeemCouponResponse.Parser);
+    private static readonly Method<GetCouponRequest, GetCouponResponse> GetCoupon =
+        Unary("GetCoupon", GetCouponRequest.Parser, GetCouponResponse.Parser);
 
     /// <summary>Called by Grpc.AspNetCore with a null service: it creates one per call and finds its methods by name.</summary>
     public static void BindService(ServiceBinderBase binder, CouponServiceBase? service)
@@ -42,6 +46,8 @@ public static class CouponServiceBinding
         binder.AddMethod(PauseCampaign, service is null ? null : service.PauseCampaign);
         binder.AddMethod(ResumeCampaign, service is null ? null : service.ResumeCampaign);
         binder.AddMethod(CancelCampaign, service is null ? null : service.CancelCampaign);
+        binder.AddMethod(RedeemCoupon, service is null ? null : service.RedeemCoupon);
+        binder.AddMethod(GetCoupon, service is null ? null : service.GetCoupon);
     }
 
     private static Method<TRequest, TResponse> Unary<TRequest, TResponse>(string name, MessageParser<TRequest> request, MessageParser<TResponse> response)

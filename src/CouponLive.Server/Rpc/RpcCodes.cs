@@ -10,6 +10,9 @@ public static class RpcCodes
         ErrorCodes.NotOpen or ErrorCodes.Ended or ErrorCodes.CampaignPaused or ErrorCodes.CampaignCancelled
             or ErrorCodes.QuantityBelowIssued or ErrorCodes.NoCurrentWindow => RpcCode.FailedPrecondition,
         ErrorCodes.CampaignChanged => RpcCode.Aborted,
+        ErrorCodes.CouponNotFound => RpcCode.NotFound,
+        ErrorCodes.NotHolder => RpcCode.PermissionDenied,
+        ErrorCodes.AlreadyRedeemed or ErrorCodes.CouponExpired or ErrorCodes.CouponRevoked or ErrorCodes.OrderMismatch => RpcCode.FailedPrecondition,
         ErrorCodes.SoldOut or ErrorCodes.WindowSoldOut => RpcCode.ResourceExhausted,
         ErrorCodes.Unauthorized or ErrorCodes.InvalidToken or ErrorCodes.TokenExpired or ErrorCodes.InvalidCredentials => RpcCode.Unauthenticated,
         ErrorCodes.Forbidden => RpcCode.PermissionDenied,

@@ -28,7 +28,9 @@ public interface ICouponStore
     /// <summary>The id of the campaign with exactly this (already normalized) name, or null.</summary>
     Task<long?> FindCampaignIdByNameAsync(string name, CancellationToken ct);
     Task<CampaignCounts> GetCountsAsync(long campaignId, CancellationToken ct);
-    Task<IReadOnlyList<IssuedCoupon>> ListCouponsAsync(long campaignId, long afterSequence, int limit, CancellationToken ct);
+    Task<IReadOnlyList<IssuedCoupon>> ListCouponsAsync(long campaignId, long afterSequence, int limit, CancellationToken ct) =>
+        ListCouponsAsync(campaignId, afterSequence, limit, CouponFilter.All, ct);
+    Task<IReadOnlyList<IssuedCoupon>> ListCouponsAsync(long campaignId, long afterSequence, int limit, CouponFilter filter, CancellationToken ct);
     /// <summary>The newest coupons of a campaign, highest sequence first (the live view's ticker).</summary>
     Task<IReadOnlyList<IssuedCoupon>> ListRecentCouponsAsync(long campaignId, int limit, CancellationToken ct);
 
@@ -40,6 +42,18 @@ public interface ICouponStore
 
     Task<IReadOnlyList<IssuedCoupon>> ListUserCouponsAsync(string userId, CancellationToken ct);
     Task<IssuedCoupon?> FindCouponAsync(long campaignId, long sequence, CancellationToken ct);
+
+    /// <summary>
+    /// Redeems the coupon for <paramref name="orderId"/> in one conditional statement (the database decides between
+    /// concurrent redemptions): changed only if it was neither redeemed nor revoked.
+    /// </summary>
+    Task<CouponChange> RedeemCouponAsync(long campaignId, long sequence, string orderId, DateTimeOffset at, CancellationToken ct);
+
+    /// <summary>Takes back the redemption made for <paramref name="orderId"/>: changed only if the coupon is redeemed for that order.</summary>
+    Task<CouponChange> CancelRedemptionAsync(long campaignId, long sequence, string orderId, DateTimeOffset at, CancellationToken ct);
+
+    /// <summary>Revokes the coupon for good: changed only if it was not revoked yet.</summary>
+    Task<CouponChange> RevokeCouponAsync(long campaignId, long sequence, DateTimeOffset at, CancellationToken ct);
 
     /// <summary>
     /// Commits a group of admitted issues in one transaction, advancing the campaign and window

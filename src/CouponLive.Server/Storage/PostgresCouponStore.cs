@@ -262,15 +262,43 @@ public sealed class PostgresCouponStore(NpgsqlDataSource db) : ICouponStore, IAs
         var issued = await conn.ExecuteScalarAsync<int?>(Cmd("SELECT issued_count FROM campaigns WHERE campaign_id = @campaignId", new { campaignId }, ct)) ?? 0;
         var perWindow = (await conn.QueryAsync<int>(Cmd(
             "SELECT issued_count FROM campaign_windows WHERE campaign_id = @campaignId ORDER BY window_index", new { campaignId }, ct))).ToList();
-        return new CampaignCounts(issued, perWindow);
+        // Counted from the partial index of redeemed coupons: no counter row shared with the group commit.
+        var redeemed = await conn.ExecuteScalarAsync<int>(Cmd(
+            "SELECT CAST(COUNT(*) AS integer) FROM coupons WHERE campaign_id = @campaignId AND redeemed_at IS NOT NULL", new { campaignId }, ct));
+        return new CampaignCounts(issued, perWindow, redeemed);
     }
 
-    private const string CouponColumns = "campaign_id, user_id, sequence, code, issued_at, window_index";
+    private const string CouponColumns =
+        "campaign_id, user_id, sequence, code, issued_at, window_index, order_id, redeemed_at, redemption_cancelled_at, revoked_at";
 
-    public async Task<IReadOnlyList<IssuedCoupon>> ListCouponsAsync(long campaignId, long afterSequence, int limit, CancellationToken ct) =>
+    public async Task<IReadOnlyList<IssuedCoupon>> ListCouponsAsync(long campaignId, long afterSequence, int limit, CouponFilter filter, CancellationToken ct) =>
         await QueryCouponsAsync(
-            $"SELECT {CouponColumns} FROM coupons WHERE campaign_id = @campaignId AND sequence > @afterSequence ORDER BY sequence LIMIT @limit",
+            $"SELECT {CouponColumns} FROM coupons WHERE campaign_id = @campaignId AND sequence > @afterSequence{CouponFilters.Sql(filter)} ORDER BY sequence LIMIT @limit",
             [new("campaignId", campaignId), new("afterSequence", afterSequence), new("limit", limit)], ct);
+
+    public Task<CouponChange> RedeemCouponAsync(long campaignId, long sequence, string orderId, DateTimeOffset at, CancellationToken ct) =>
+        ChangeCouponAsync(campaignId, sequence,
+            "order_id = @orderId, redeemed_at = @at WHERE campaign_id = @campaignId AND sequence = @sequence AND redeemed_at IS NULL AND revoked_at IS NULL",
+            [new("orderId", orderId), new("at", ToDb(at))], ct);
+
+    public Task<CouponChange> CancelRedemptionAsync(long campaignId, long sequence, string orderId, DateTimeOffset at, CancellationToken ct) =>
+        ChangeCouponAsync(campaignId, sequence,
+            "order_id = NULL, redeemed_at = NULL, redemption_cancelled_at = @at WHERE campaign_id = @campaignId AND sequence = @sequence AND order_id = @orderId",
+            [new("orderId", orderId), new("at", ToDb(at))], ct);
+
+    public Task<CouponChange> RevokeCouponAsync(long campaignId, long sequence, DateTimeOffset at, CancellationToken ct) =>
+        ChangeCouponAsync(campaignId, sequence,
+            "revoked_at = @at WHERE campaign_id = @campaignId AND sequence = @sequence AND revoked_at IS NULL",
+            [new("at", ToDb(at))], ct);
+
+    /// <summary>One conditional UPDATE (the row lock decides between concurrent callers), then, if it changed nothing, the row as it is.</summary>
+    private async Task<CouponChange> ChangeCouponAsync(long campaignId, long sequence, string setAndWhere, NpgsqlParameter[] parameters, CancellationToken ct)
+    {
+        NpgsqlParameter[] key = [new("campaignId", campaignId), new("sequence", sequence)];
+        var changed = await QueryCouponsAsync($"UPDATE coupons SET {setAndWhere} RETURNING {CouponColumns}", [.. parameters, .. key], ct);
+        if (changed.Count == 1) return new CouponChange(true, changed[0]);
+        return new CouponChange(false, await FindCouponAsync(campaignId, sequence, ct));
+    }
 
     public async Task<IReadOnlyList<IssuedCoupon>> ListRecentCouponsAsync(long campaignId, int limit, CancellationToken ct) =>
         await QueryCouponsAsync(
@@ -484,7 +512,10 @@ public sealed class PostgresCouponStore(NpgsqlDataSource db) : ICouponStore, IAs
 
     // Column order of CouponColumns.
     private static IssuedCoupon ReadCoupon(NpgsqlDataReader r) =>
-        new(r.GetInt64(0), r.GetString(1), r.GetInt64(2), r.GetString(3), r.GetFieldValue<DateTimeOffset>(4), r.GetInt32(5));
+        new(r.GetInt64(0), r.GetString(1), r.GetInt64(2), r.GetString(3), r.GetFieldValue<DateTimeOffset>(4), r.GetInt32(5),
+            r.IsDBNull(6) ? null : r.GetString(6), Time(r, 7), Time(r, 8), Time(r, 9));
+
+    private static DateTimeOffset? Time(NpgsqlDataReader r, int column) => r.IsDBNull(column) ? null : r.GetFieldValue<DateTimeOffset>(column);
 
     // Npgsql writes timestamptz only from UTC values; whole milliseconds match the SQLite store.
     private static DateTimeOffset ToDb(DateTimeOffset t) => DateTimeOffset.FromUnixTimeMilliseconds(t.ToUnixTimeMilliseconds());

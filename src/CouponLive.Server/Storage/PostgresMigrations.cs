@@ -94,6 +94,18 @@ internal static class PostgresMigrations
         );
         CREATE INDEX campaign_audit_by_campaign ON campaign_audit(campaign_id, audit_id);
         """,
+        // v4: coupons are used. A redemption is its order and time (both or neither); a revocation is final.
+        // Nullable columns without defaults: no table rewrite, and the group commit's insert is unchanged.
+        """
+        ALTER TABLE coupons
+            ADD COLUMN order_id text COLLATE "C",
+            ADD COLUMN redeemed_at timestamptz,
+            ADD COLUMN redemption_cancelled_at timestamptz,
+            ADD COLUMN revoked_at timestamptz,
+            ADD CONSTRAINT coupons_redemption_check CHECK ((order_id IS NULL) = (redeemed_at IS NULL));
+        -- The redeemed count of a campaign reads this partial index; a sale's inserts (never redeemed) do not touch it.
+        CREATE INDEX coupons_redeemed ON coupons(campaign_id) WHERE redeemed_at IS NOT NULL;
+        """,
     ];
 
     /// <summary>Applies the steps not applied yet, up to <paramref name="upTo"/> (tests build older schemas with it).</summary>

@@ -228,19 +228,44 @@ public sealed class SqliteCouponStore(string databasePath) : ICouponStore
         var perWindow = (await conn.QueryAsync<long>(
             "SELECT issued_count FROM campaign_windows WHERE campaign_id = @campaignId ORDER BY window_index", new { campaignId }))
             .Select(n => (int)n).ToList();
-        return new CampaignCounts((int)issued, perWindow);
+        var redeemed = await conn.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM coupons WHERE campaign_id = @campaignId AND redeemed_at IS NOT NULL", new { campaignId });
+        return new CampaignCounts((int)issued, perWindow, (int)redeemed);
     }
 
     private const string CouponColumns =
-        "campaign_id AS CampaignId, user_id AS UserId, sequence AS Sequence, code AS Code, issued_at AS IssuedAt, window_index AS WindowIndex";
+        "campaign_id AS CampaignId, user_id AS UserId, sequence AS Sequence, code AS Code, issued_at AS IssuedAt, window_index AS WindowIndex, " +
+        "order_id AS OrderId, redeemed_at AS RedeemedAt, redemption_cancelled_at AS RedemptionCancelledAt, revoked_at AS RevokedAt";
 
-    public async Task<IReadOnlyList<IssuedCoupon>> ListCouponsAsync(long campaignId, long afterSequence, int limit, CancellationToken ct)
+    public async Task<IReadOnlyList<IssuedCoupon>> ListCouponsAsync(long campaignId, long afterSequence, int limit, CouponFilter filter, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
         var rows = await conn.QueryAsync<CouponRow>(
-            $"SELECT {CouponColumns} FROM coupons WHERE campaign_id = @campaignId AND sequence > @afterSequence ORDER BY sequence LIMIT @limit",
+            $"SELECT {CouponColumns} FROM coupons WHERE campaign_id = @campaignId AND sequence > @afterSequence{CouponFilters.Sql(filter)} ORDER BY sequence LIMIT @limit",
             new { campaignId, afterSequence, limit });
         return rows.Select(ToCoupon).ToList();
+    }
+
+    public Task<CouponChange> RedeemCouponAsync(long campaignId, long sequence, string orderId, DateTimeOffset at, CancellationToken ct) =>
+        ChangeCouponAsync("order_id = @orderId, redeemed_at = @at WHERE campaign_id = @campaignId AND sequence = @sequence AND redeemed_at IS NULL AND revoked_at IS NULL",
+            new { campaignId, sequence, orderId, at = at.ToUnixTimeMilliseconds() }, campaignId, sequence, ct);
+
+    public Task<CouponChange> CancelRedemptionAsync(long campaignId, long sequence, string orderId, DateTimeOffset at, CancellationToken ct) =>
+        ChangeCouponAsync("order_id = NULL, redeemed_at = NULL, redemption_cancelled_at = @at WHERE campaign_id = @campaignId AND sequence = @sequence AND order_id = @orderId",
+            new { campaignId, sequence, orderId, at = at.ToUnixTimeMilliseconds() }, campaignId, sequence, ct);
+
+    public Task<CouponChange> RevokeCouponAsync(long campaignId, long sequence, DateTimeOffset at, CancellationToken ct) =>
+        ChangeCouponAsync("revoked_at = @at WHERE campaign_id = @campaignId AND sequence = @sequence AND revoked_at IS NULL",
+            new { campaignId, sequence, at = at.ToUnixTimeMilliseconds() }, campaignId, sequence, ct);
+
+    /// <summary>One conditional UPDATE (SQLite runs one writer at a time), then, if it changed nothing, the row as it is.</summary>
+    private async Task<CouponChange> ChangeCouponAsync(string setAndWhere, object parameters, long campaignId, long sequence, CancellationToken ct)
+    {
+        await using (var conn = await OpenAsync(ct))
+        {
+            var changed = await conn.QuerySingleOrDefaultAsync<CouponRow>($"UPDATE coupons SET {setAndWhere} RETURNING {CouponColumns}", parameters);
+            if (changed is not null) return new CouponChange(true, ToCoupon(changed));
+        }
+        return new CouponChange(false, await FindCouponAsync(campaignId, sequence, ct));
     }
 
     public async Task<IReadOnlyList<IssuedCoupon>> ListRecentCouponsAsync(long campaignId, int limit, CancellationToken ct)
@@ -390,12 +415,14 @@ public sealed class SqliteCouponStore(string databasePath) : ICouponStore
     private static DateTimeOffset? FromMs(long? ms) => ms is { } v ? DateTimeOffset.FromUnixTimeMilliseconds(v) : null;
 
     private static IssuedCoupon ToCoupon(CouponRow r) =>
-        new(r.CampaignId, r.UserId, r.Sequence, r.Code, FromMs(r.IssuedAt), (int)r.WindowIndex);
+        new(r.CampaignId, r.UserId, r.Sequence, r.Code, FromMs(r.IssuedAt), (int)r.WindowIndex,
+            r.OrderId, FromMs(r.RedeemedAt), FromMs(r.RedemptionCancelledAt), FromMs(r.RevokedAt));
 
     private sealed record UserRow(string UserId, string LoginId, string PasswordHash, string Role, long CreatedAt);
     private sealed record CampaignRow(long Id, string Name, long TotalQuantity, long? ValidUntil, string? BenefitType, string? BenefitValue, long CreatedAt,
         long Version, long? PausedAt, long? CancelledAt, long IssuedRevoked, long Issued);
     private sealed record AuditRow(long At, string Actor, string Action, string Changes);
     private sealed record WindowRow(long StartsAt, long EndsAt, long? Quota);
-    private sealed record CouponRow(long CampaignId, string UserId, long Sequence, string Code, long IssuedAt, long WindowIndex);
+    private sealed record CouponRow(long CampaignId, string UserId, long Sequence, string Code, long IssuedAt, long WindowIndex,
+        string? OrderId, long? RedeemedAt, long? RedemptionCancelledAt, long? RevokedAt);
 }

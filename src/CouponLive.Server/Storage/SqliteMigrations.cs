@@ -92,6 +92,15 @@ internal static class SqliteMigrations
         );
         CREATE INDEX campaign_audit_by_campaign ON campaign_audit(campaign_id, audit_id);
         """,
+        // v4: coupons are used (see PostgresMigrations v4). SQLite cannot add a table CHECK: the store's
+        // statements set order_id and redeemed_at together.
+        """
+        ALTER TABLE coupons ADD COLUMN order_id TEXT;
+        ALTER TABLE coupons ADD COLUMN redeemed_at INTEGER;
+        ALTER TABLE coupons ADD COLUMN redemption_cancelled_at INTEGER;
+        ALTER TABLE coupons ADD COLUMN revoked_at INTEGER;
+        CREATE INDEX coupons_redeemed ON coupons(campaign_id) WHERE redeemed_at IS NOT NULL;
+        """,
     ];
 
     /// <summary>Applies the steps not applied yet, up to <paramref name="upTo"/> (tests build older schemas with it).</summary>

@@ -68,6 +68,7 @@ public abstract class DashboardTests(ServerMode mode) : IAsyncLifetime
             Assert.True(node.ExitCode == 0, $"browser test failed ({node.ExitCode}):\n{await output}\n{await errors}");
             var text = await output;
             Assert.Contains("SOLD_OUT", text, StringComparison.Ordinal);
+            Assert.Contains("OPERATED", text, StringComparison.Ordinal); // paused, resumed and added stock from the campaign view
             Assert.Contains("DONE", text, StringComparison.Ordinal);
             Assert.True(new FileInfo(screenshot).Length > 10_000, "screenshot saved");
         }

@@ -23,7 +23,7 @@ public sealed class CampaignOperationsDrills : SaleDrill
     private async Task<List<IssuedCoupon>> CouponsAsync(long campaignId)
     {
         await using var store = PostgresCouponStore.Open(State.Postgres!);
-        return [.. await store.ListCouponsAsync(campaignId, 0, 100_000, default)];
+        return [.. await store.ListCouponsAsync(campaignId, 0, 100_000, CouponFilter.All, default)];
     }
 
     /// <summary>Waits (at most a second and a half) until every process shows the campaign with <paramref name="expected"/> true.</summary>

@@ -63,7 +63,7 @@ public abstract class SaleDrill : IAsyncLifetime
         if (expectSoldOut) Assert.True(report.SoldExactly, $"{report}; driver: {driver}");
 
         // I5: every success answer corresponds to a stored row with the same code; each user heard one code.
-        var stored = (await store.ListCouponsAsync(campaignId, 0, 100_000, default)).ToDictionary(c => c.UserId, c => c.Code);
+        var stored = (await store.ListCouponsAsync(campaignId, 0, 100_000, CouponFilter.All, default)).ToDictionary(c => c.UserId, c => c.Code);
         foreach (var (user, codes) in driver.CodesByUser)
         {
             var code = Assert.Single(codes);

@@ -202,6 +202,7 @@ function showCampaign(c) {
   $("remaining").textContent = c.remaining.toLocaleString();
   $("total").textContent = c.totalQuantity.toLocaleString();
   $("issued").textContent = c.issuedCount.toLocaleString();
+  $("redeemed").textContent = (c.redeemedCount ?? 0).toLocaleString();
   $("stock-bar").style.width = (100 * c.remaining / c.totalQuantity).toFixed(2) + "%";
   countdown(c);
   controls(c);
