@@ -41,6 +41,9 @@ public static class ErrorCodes
     public const string CouponRevoked = "coupon.revoked";
     public const string InvalidOrderId = "coupon.invalid_order_id";
     public const string OrderMismatch = "coupon.order_mismatch";
+    public const string InvalidGrantId = "grant.invalid_id";
+    public const string InvalidGrantUsers = "grant.invalid_users";
+    public const string GrantNotFound = "grant.not_found";
     public const string ServiceUnavailable = "service.unavailable";
     public const string ServerError = "server.error";
 }

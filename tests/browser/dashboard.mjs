@@ -122,6 +122,19 @@ try {
   await page.waitForFunction((n) => document.querySelector("#total").textContent.replace(/\D/g, "") === String(n), before + 5);
   await audited("update", `totalQuantity: ${before} → ${before + 5}`);
   await status("open");
+  // A bulk grant of the 5 new coupons shows in the campaign view with its progress, done.
+  const granted = await page.evaluate(async (campaign) => {
+    const r = await fetch(`/api/v1/campaigns/${campaign}/grants`, {
+      method: "POST",
+      headers: { authorization: "Bearer " + sessionStorage.getItem("couponlive.token"), "content-type": "application/json" },
+      body: JSON.stringify({ grantId: "browser-grant", userIds: ["vip-1", "vip-2", "vip-3", "vip-4", "vip-5"] }),
+    });
+    return r.status;
+  }, id);
+  if (granted !== 202) throw new Error(`posting a grant answered ${granted}`);
+  await page.waitForFunction(() => [...document.querySelectorAll("#grant-rows tr")]
+    .some((row) => row.dataset.status === "done" && row.textContent.includes("browser-grant") && row.textContent.includes("100%")));
+  await status("sold out");
   const error = await page.textContent("#control-error");
   if (error) throw new Error(`the operator controls showed an error: ${error}`);
   await page.screenshot({ path: process.env.SCREENSHOT.replace(/\.png$/, "-operated.png"), fullPage: true });

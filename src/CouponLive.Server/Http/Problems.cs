@@ -38,7 +38,7 @@ public static class Problems
         ErrorCodes.NotOpen or ErrorCodes.Ended or ErrorCodes.SoldOut or ErrorCodes.WindowSoldOut => 409,
         ErrorCodes.CampaignPaused or ErrorCodes.CampaignCancelled or ErrorCodes.QuantityBelowIssued or ErrorCodes.NoCurrentWindow => 409,
         ErrorCodes.CampaignChanged => 412,
-        ErrorCodes.CouponNotFound => 404,
+        ErrorCodes.CouponNotFound or ErrorCodes.GrantNotFound => 404,
         ErrorCodes.NotHolder => 403,
         ErrorCodes.AlreadyRedeemed or ErrorCodes.CouponExpired or ErrorCodes.CouponRevoked or ErrorCodes.OrderMismatch => 409,
         ErrorCodes.Unauthorized or ErrorCodes.InvalidToken or ErrorCodes.TokenExpired or ErrorCodes.InvalidCredentials => 401,

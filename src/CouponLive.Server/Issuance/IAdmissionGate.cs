@@ -23,6 +23,16 @@ public interface IAdmissionGate
     /// </summary>
     ValueTask<GateChange> ChangeAsync(StoredCampaign campaign, bool endCurrentWindow, CancellationToken ct);
 
+    /// <summary>
+    /// Admits users for bulk grant <paramref name="grantNo"/> in one atomic step, in order: the same rules as
+    /// <see cref="AdmitAsync"/> (one per user, the stock, pause and cancel) but no window; an admission's window is
+    /// -<paramref name="grantNo"/>, so a holder's answer tells which grant admitted it. All NotLoaded when not loaded.
+    /// </summary>
+    ValueTask<IReadOnlyList<Admission>> AdmitGrantAsync(StoredCampaign campaign, int grantNo, IReadOnlyList<string> userIds, CancellationToken ct);
+
+    /// <summary>A named lease on the campaign held by one process at a time, released on dispose or after <paramref name="ttl"/>; null when taken.</summary>
+    ValueTask<IAsyncDisposable?> TryLeaseAsync(long campaignId, string name, TimeSpan ttl, CancellationToken ct);
+
     /// <summary>Drops the campaign's state so the next request rebuilds it from the store.</summary>
     ValueTask EvictAsync(long campaignId, CancellationToken ct);
 

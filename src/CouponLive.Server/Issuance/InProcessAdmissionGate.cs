@@ -11,6 +11,7 @@ public sealed class InProcessAdmissionGate(TimeProvider time) : IAdmissionGate
 {
     private readonly ConcurrentDictionary<long, CampaignGate> _campaigns = new();
     private readonly ConcurrentDictionary<long, SemaphoreSlim> _loadLocks = new();
+    private readonly ConcurrentDictionary<(long, string), SemaphoreSlim> _leases = new();
 
     public ValueTask<Admission> AdmitAsync(StoredCampaign campaign, string userId, CancellationToken ct)
     {
@@ -29,6 +30,24 @@ public sealed class InProcessAdmissionGate(TimeProvider time) : IAdmissionGate
     {
         _campaigns[campaign.Id] = new CampaignGate(campaign, snapshot);
         return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<IReadOnlyList<Admission>> AdmitGrantAsync(StoredCampaign campaign, int grantNo, IReadOnlyList<string> userIds, CancellationToken ct)
+    {
+        if (!_campaigns.TryGetValue(campaign.Id, out var gate))
+            return ValueTask.FromResult<IReadOnlyList<Admission>>([.. userIds.Select(_ => new Admission(AdmissionOutcome.NotLoaded))]);
+        lock (gate)
+        {
+            var now = GateClock.Now(time);
+            return ValueTask.FromResult<IReadOnlyList<Admission>>([.. userIds.Select(u => gate.Admit(u, now, grantNo))]);
+        }
+    }
+
+    public ValueTask<IAsyncDisposable?> TryLeaseAsync(long campaignId, string name, TimeSpan ttl, CancellationToken ct)
+    {
+        // One process: a semaphore per lease name, taken without waiting (ttl only matters across processes).
+        var lease = _leases.GetOrAdd((campaignId, name), _ => new SemaphoreSlim(1, 1));
+        return ValueTask.FromResult<IAsyncDisposable?>(lease.Wait(0, CancellationToken.None) ? new Release(lease) : null);
     }
 
     public ValueTask<GateChange> ChangeAsync(StoredCampaign campaign, bool endCurrentWindow, CancellationToken ct)
@@ -83,13 +102,14 @@ public sealed class InProcessAdmissionGate(TimeProvider time) : IAdmissionGate
             foreach (var c in snapshot.Coupons)
             {
                 _holders[c.UserId] = (c.Sequence, c.IssuedAt, c.WindowIndex);
-                _issuedPerWindow[c.WindowIndex]++;
+                if (c.WindowIndex >= 0) _issuedPerWindow[c.WindowIndex]++; // a granted coupon belongs to no window
             }
             _issued = snapshot.Coupons.Count;
             _lastSequence = snapshot.MaxSequence;
         }
 
-        public Admission Admit(string userId, DateTimeOffset now)
+        /// <summary>With <paramref name="grantNo"/>: for that bulk grant, windows ignored (grant.lua's rules).</summary>
+        public Admission Admit(string userId, DateTimeOffset now, int grantNo = 0)
         {
             if (_state == GateState.Revoked)
                 return new Admission(AdmissionOutcome.Cancelled);
@@ -99,6 +119,13 @@ public sealed class InProcessAdmissionGate(TimeProvider time) : IAdmissionGate
                 return new Admission(_state == GateState.Paused ? AdmissionOutcome.Paused : AdmissionOutcome.Cancelled);
             if (_issued >= _total)
                 return new Admission(AdmissionOutcome.SoldOut);
+            if (grantNo > 0)
+            {
+                var granted = ++_lastSequence;
+                _issued++;
+                _holders.Add(userId, (granted, now, -grantNo));
+                return new Admission(AdmissionOutcome.Admitted, granted, now, -grantNo);
+            }
 
             var (window, next) = _windows.Locate(now);
             if (window < 0)

@@ -182,7 +182,7 @@ public sealed partial class IssuanceService(
     /// one waiter per process. Outbox admissions are committed first, so the snapshot includes them.
     /// False when it could not be done in time (Redis or the store unreachable): the caller answers 503.
     /// </summary>
-    private async Task<bool> LoadGateAsync(StoredCampaign campaign, CancellationToken ct)
+    public async Task<bool> LoadGateAsync(StoredCampaign campaign, CancellationToken ct)
     {
         var localLock = _loadLocks.GetOrAdd(campaign.Id, _ => new SemaphoreSlim(1, 1));
         var deadline = time.GetUtcNow() + options.Value.LoadTimeout;

@@ -65,6 +65,25 @@ public interface ICouponStore
 
     Task<GateSnapshot> LoadGateSnapshotAsync(long campaignId, CancellationToken ct);
 
+    /// <summary>
+    /// Creates a grant with its users in request order (an outcome given for a user, e.g. invalid, is final and
+    /// counted at once), or, when the campaign has a grant of this id, returns that one unchanged (Created false).
+    /// </summary>
+    Task<(GrantRecord Grant, bool Created)> CreateGrantAsync(
+        long campaignId, string grantId, string actor, DateTimeOffset at, IReadOnlyList<GrantUser> users, CancellationToken ct);
+    Task<GrantRecord?> GetGrantAsync(long campaignId, string grantId, CancellationToken ct);
+    /// <summary>The campaign's grants, newest first.</summary>
+    Task<IReadOnlyList<GrantRecord>> ListGrantsAsync(long campaignId, int limit, CancellationToken ct);
+    /// <summary>Grants not done yet, oldest first (what the grant runner resumes).</summary>
+    Task<IReadOnlyList<GrantRecord>> ListUnfinishedGrantsAsync(CancellationToken ct);
+    /// <summary>A page of a grant's users after <paramref name="afterPosition"/>; only those without an outcome with <paramref name="pendingOnly"/>.</summary>
+    Task<IReadOnlyList<GrantUser>> ListGrantUsersAsync(int grantNo, int afterPosition, int limit, bool pendingOnly, CancellationToken ct);
+    /// <summary>
+    /// Records outcomes in one transaction: a user's first outcome stands (a repeated record changes nothing), the
+    /// counts grow by what was recorded, and the grant is done at <paramref name="at"/> once no user is left.
+    /// </summary>
+    Task<GrantRecord> RecordGrantOutcomesAsync(int grantNo, IReadOnlyList<GrantUser> decided, DateTimeOffset at, CancellationToken ct);
+
     /// <summary>Reads the campaign's rows and counters and reports I1-I4 (see <see cref="InvariantReport"/>).</summary>
     Task<InvariantReport> CheckInvariantsAsync(long campaignId, CancellationToken ct);
 

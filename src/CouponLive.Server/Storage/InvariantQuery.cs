@@ -26,7 +26,8 @@ internal static class InvariantQuery
             """
             SELECT COUNT(*) FROM coupons k LEFT JOIN campaign_windows w
               ON w.campaign_id = k.campaign_id AND w.window_index = k.window_index
-            WHERE k.campaign_id = @campaignId AND (w.campaign_id IS NULL OR k.issued_at < w.starts_at OR k.issued_at >= w.ends_at)
+            WHERE k.campaign_id = @campaignId AND k.grant_no IS NULL
+              AND (w.campaign_id IS NULL OR k.issued_at < w.starts_at OR k.issued_at >= w.ends_at)
             """));
         var windows = (await conn.QueryAsync<(long Quota, long Counter, long Rows)>(Sql(
             """

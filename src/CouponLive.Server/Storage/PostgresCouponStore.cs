@@ -10,7 +10,7 @@ namespace CouponLive.Storage;
 /// <see cref="PostgresMigrations"/>). Times are timestamptz, truncated to whole milliseconds on the
 /// way in, so both stores give back the same values.
 /// </summary>
-public sealed class PostgresCouponStore(NpgsqlDataSource db) : ICouponStore, IAsyncDisposable
+public sealed partial class PostgresCouponStore(NpgsqlDataSource db) : ICouponStore, IAsyncDisposable
 {
     private readonly NpgsqlDataSource _db = db;
     private bool _ownsDataSource;
@@ -269,7 +269,7 @@ public sealed class PostgresCouponStore(NpgsqlDataSource db) : ICouponStore, IAs
     }
 
     private const string CouponColumns =
-        "campaign_id, user_id, sequence, code, issued_at, window_index, order_id, redeemed_at, redemption_cancelled_at, revoked_at";
+        "campaign_id, user_id, sequence, code, issued_at, COALESCE(window_index, -grant_no), order_id, redeemed_at, redemption_cancelled_at, revoked_at";
 
     public async Task<IReadOnlyList<IssuedCoupon>> ListCouponsAsync(long campaignId, long afterSequence, int limit, CouponFilter filter, CancellationToken ct) =>
         await QueryCouponsAsync(
@@ -372,10 +372,10 @@ public sealed class PostgresCouponStore(NpgsqlDataSource db) : ICouponStore, IAs
 
     private const string InsertCoupons =
         """
-        INSERT INTO coupons(campaign_id, sequence, user_id, code, window_index, issued_at, committed_at)
-        SELECT c, s, u, code, w, at, now()
+        INSERT INTO coupons(campaign_id, sequence, user_id, code, window_index, grant_no, issued_at, committed_at)
+        SELECT c, s, u, code, CASE WHEN w >= 0 THEN w END, CASE WHEN w < 0 THEN -w END, at, now()
         FROM unnest(@c::bigint[], @s::bigint[], @u::text[], @code::text[], @w::integer[], @at::timestamptz[]) AS t(c, s, u, code, w, at)
-        JOIN campaign_windows cw ON cw.campaign_id = t.c AND cw.window_index = t.w
+        WHERE t.w < 0 OR EXISTS (SELECT 1 FROM campaign_windows cw WHERE cw.campaign_id = t.c AND cw.window_index = t.w)
         ORDER BY t.c, t.s
         """;
 
@@ -390,7 +390,8 @@ public sealed class PostgresCouponStore(NpgsqlDataSource db) : ICouponStore, IAs
 
         // With skipConflicts, ON CONFLICT without a target: a clash on (campaign, user), (campaign,
         // sequence) or code skips the row instead of failing the group. RETURNING tells which rows
-        // were written; the join keeps out a row whose window does not exist (rejected below).
+        // were written; a row whose window does not exist is kept out (rejected below). A negative
+        // window is the grant that issued the coupon: stored as grant_no, with no window.
         var written = new HashSet<(long Campaign, long Sequence, string User)>();
         await using (var insert = new NpgsqlCommand(skipConflicts ? InsertCoupons + " ON CONFLICT DO NOTHING" + Returning : InsertCoupons + Returning, conn, tx))
         {
@@ -416,7 +417,9 @@ public sealed class PostgresCouponStore(NpgsqlDataSource db) : ICouponStore, IAs
             {
                 outcomes[i] = new CommitOutcome(CommitStatus.Inserted, coupon);
                 perCampaign[coupon.CampaignId] = perCampaign.GetValueOrDefault(coupon.CampaignId) + 1;
-                perWindow[(coupon.CampaignId, coupon.WindowIndex)] = perWindow.GetValueOrDefault((coupon.CampaignId, coupon.WindowIndex)) + 1;
+                // A granted coupon (negative window: its grant) counts for the campaign only.
+                if (coupon.WindowIndex >= 0)
+                    perWindow[(coupon.CampaignId, coupon.WindowIndex)] = perWindow.GetValueOrDefault((coupon.CampaignId, coupon.WindowIndex)) + 1;
             }
             else
             {

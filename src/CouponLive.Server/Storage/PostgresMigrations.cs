@@ -106,6 +106,39 @@ internal static class PostgresMigrations
         -- The redeemed count of a campaign reads this partial index; a sale's inserts (never redeemed) do not touch it.
         CREATE INDEX coupons_redeemed ON coupons(campaign_id) WHERE redeemed_at IS NOT NULL;
         """,
+        // v5: bulk grants. A granted coupon belongs to no window (windows are ignored for grants) but to its grant,
+        // so the stock (I1), one per user (I2) and unique codes (I3) hold for it as for any other; a grant's users
+        // are kept with their outcome, so an interrupted grant resumes where it stopped.
+        """
+        ALTER TABLE coupons
+            ALTER COLUMN window_index DROP NOT NULL,
+            ADD COLUMN grant_no integer,
+            ADD CONSTRAINT coupons_window_or_grant CHECK ((window_index IS NULL) <> (grant_no IS NULL));
+        CREATE TABLE grants (
+            grant_no     integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            campaign_id  bigint NOT NULL REFERENCES campaigns(campaign_id),
+            grant_id     text COLLATE "C" NOT NULL,
+            actor        text NOT NULL,
+            created_at   timestamptz NOT NULL,
+            done_at      timestamptz,
+            requested    integer NOT NULL,
+            issued       integer NOT NULL DEFAULT 0,
+            already_held integer NOT NULL DEFAULT 0,
+            sold_out     integer NOT NULL DEFAULT 0,
+            invalid      integer NOT NULL DEFAULT 0,
+            cancelled    integer NOT NULL DEFAULT 0,
+            UNIQUE (campaign_id, grant_id)
+        );
+        CREATE TABLE grant_users (
+            grant_no integer NOT NULL REFERENCES grants(grant_no),
+            position integer NOT NULL,
+            user_id  text COLLATE "C" NOT NULL,
+            outcome  text,
+            code     text COLLATE "C",
+            PRIMARY KEY (grant_no, position)
+        );
+        CREATE INDEX grant_users_pending ON grant_users(grant_no, position) WHERE outcome IS NULL;
+        """,
     ];
 
     /// <summary>Applies the steps not applied yet, up to <paramref name="upTo"/> (tests build older schemas with it).</summary>

@@ -10,7 +10,7 @@ namespace CouponLive.Storage;
 /// Embedded-mode store: one SQLite file in WAL mode with synchronous=FULL, so a committed
 /// group survives a process kill (I5). Constraints re-check I1-I3 (see Migrations).
 /// </summary>
-public sealed class SqliteCouponStore(string databasePath) : ICouponStore
+public sealed partial class SqliteCouponStore(string databasePath) : ICouponStore
 {
     private readonly string _connectionString = new SqliteConnectionStringBuilder
     {
@@ -233,7 +233,7 @@ public sealed class SqliteCouponStore(string databasePath) : ICouponStore
     }
 
     private const string CouponColumns =
-        "campaign_id AS CampaignId, user_id AS UserId, sequence AS Sequence, code AS Code, issued_at AS IssuedAt, window_index AS WindowIndex, " +
+        "campaign_id AS CampaignId, user_id AS UserId, sequence AS Sequence, code AS Code, issued_at AS IssuedAt, window_index AS WindowIndex, grant_no AS GrantNo, " +
         "order_id AS OrderId, redeemed_at AS RedeemedAt, redemption_cancelled_at AS RedemptionCancelledAt, revoked_at AS RevokedAt";
 
     public async Task<IReadOnlyList<IssuedCoupon>> ListCouponsAsync(long campaignId, long afterSequence, int limit, CouponFilter filter, CancellationToken ct)
@@ -341,8 +341,8 @@ public sealed class SqliteCouponStore(string databasePath) : ICouponStore
         insert.Transaction = tx;
         insert.CommandText =
             """
-            INSERT INTO coupons(campaign_id, sequence, user_id, code, window_index, issued_at, committed_at)
-            VALUES ($c, $s, $u, $code, $w, $at, $now)
+            INSERT INTO coupons(campaign_id, sequence, user_id, code, window_index, grant_no, issued_at, committed_at)
+            VALUES ($c, $s, $u, $code, $w, $g, $at, $now)
             ON CONFLICT(user_id, campaign_id) DO NOTHING
             """;
         var pc = insert.Parameters.Add("$c", SqliteType.Integer);
@@ -350,6 +350,7 @@ public sealed class SqliteCouponStore(string databasePath) : ICouponStore
         var pu = insert.Parameters.Add("$u", SqliteType.Text);
         var pcode = insert.Parameters.Add("$code", SqliteType.Text);
         var pw = insert.Parameters.Add("$w", SqliteType.Integer);
+        var pg = insert.Parameters.Add("$g", SqliteType.Integer);
         var pat = insert.Parameters.Add("$at", SqliteType.Integer);
         insert.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
 
@@ -362,7 +363,9 @@ public sealed class SqliteCouponStore(string databasePath) : ICouponStore
             ps.Value = coupon.Sequence;
             pu.Value = coupon.UserId;
             pcode.Value = coupon.Code;
-            pw.Value = coupon.WindowIndex;
+            // A negative window is the grant that issued the coupon: stored as grant_no, with no window.
+            pw.Value = coupon.WindowIndex >= 0 ? coupon.WindowIndex : DBNull.Value;
+            pg.Value = coupon.WindowIndex < 0 ? -coupon.WindowIndex : DBNull.Value;
             pat.Value = coupon.IssuedAt.ToUnixTimeMilliseconds();
             if (insert.ExecuteNonQuery() == 1)
             {
@@ -415,7 +418,8 @@ public sealed class SqliteCouponStore(string databasePath) : ICouponStore
     private static DateTimeOffset? FromMs(long? ms) => ms is { } v ? DateTimeOffset.FromUnixTimeMilliseconds(v) : null;
 
     private static IssuedCoupon ToCoupon(CouponRow r) =>
-        new(r.CampaignId, r.UserId, r.Sequence, r.Code, FromMs(r.IssuedAt), (int)r.WindowIndex,
+        // A granted coupon has no window: its window is minus its grant's number (see IssuedCoupon).
+        new(r.CampaignId, r.UserId, r.Sequence, r.Code, FromMs(r.IssuedAt), (int)(r.WindowIndex ?? -r.GrantNo!.Value),
             r.OrderId, FromMs(r.RedeemedAt), FromMs(r.RedemptionCancelledAt), FromMs(r.RevokedAt));
 
     private sealed record UserRow(string UserId, string LoginId, string PasswordHash, string Role, long CreatedAt);
@@ -423,6 +427,6 @@ public sealed class SqliteCouponStore(string databasePath) : ICouponStore
         long Version, long? PausedAt, long? CancelledAt, long IssuedRevoked, long Issued);
     private sealed record AuditRow(long At, string Actor, string Action, string Changes);
     private sealed record WindowRow(long StartsAt, long EndsAt, long? Quota);
-    private sealed record CouponRow(long CampaignId, string UserId, long Sequence, string Code, long IssuedAt, long WindowIndex,
+    private sealed record CouponRow(long CampaignId, string UserId, long Sequence, string Code, long IssuedAt, long? WindowIndex, long? GrantNo,
         string? OrderId, long? RedeemedAt, long? RedemptionCancelledAt, long? RevokedAt);
 }

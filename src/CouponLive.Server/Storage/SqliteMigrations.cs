@@ -101,6 +101,57 @@ internal static class SqliteMigrations
         ALTER TABLE coupons ADD COLUMN revoked_at INTEGER;
         CREATE INDEX coupons_redeemed ON coupons(campaign_id) WHERE redeemed_at IS NOT NULL;
         """,
+        // v5: bulk grants (see PostgresMigrations v5). SQLite cannot relax NOT NULL: rebuild the coupons table.
+        """
+        CREATE TABLE coupons_v5 (
+            campaign_id             INTEGER NOT NULL,
+            sequence                INTEGER NOT NULL CHECK (sequence > 0),
+            user_id                 TEXT NOT NULL,
+            code                    TEXT NOT NULL UNIQUE,
+            window_index            INTEGER,
+            grant_no                INTEGER,
+            issued_at               INTEGER NOT NULL,
+            committed_at            INTEGER NOT NULL,
+            order_id                TEXT,
+            redeemed_at             INTEGER,
+            redemption_cancelled_at INTEGER,
+            revoked_at              INTEGER,
+            PRIMARY KEY (campaign_id, sequence),
+            UNIQUE (user_id, campaign_id),
+            FOREIGN KEY (campaign_id, window_index) REFERENCES campaign_windows(campaign_id, window_index),
+            CHECK ((window_index IS NULL) <> (grant_no IS NULL)),
+            CHECK ((order_id IS NULL) = (redeemed_at IS NULL))
+        );
+        INSERT INTO coupons_v5(campaign_id, sequence, user_id, code, window_index, issued_at, committed_at, order_id, redeemed_at, redemption_cancelled_at, revoked_at)
+            SELECT campaign_id, sequence, user_id, code, window_index, issued_at, committed_at, order_id, redeemed_at, redemption_cancelled_at, revoked_at FROM coupons;
+        DROP TABLE coupons;
+        ALTER TABLE coupons_v5 RENAME TO coupons;
+        CREATE INDEX coupons_redeemed ON coupons(campaign_id) WHERE redeemed_at IS NOT NULL;
+        CREATE TABLE grants (
+            grant_no     INTEGER PRIMARY KEY,
+            campaign_id  INTEGER NOT NULL REFERENCES campaigns(campaign_id),
+            grant_id     TEXT NOT NULL,
+            actor        TEXT NOT NULL,
+            created_at   INTEGER NOT NULL,
+            done_at      INTEGER,
+            requested    INTEGER NOT NULL,
+            issued       INTEGER NOT NULL DEFAULT 0,
+            already_held INTEGER NOT NULL DEFAULT 0,
+            sold_out     INTEGER NOT NULL DEFAULT 0,
+            invalid      INTEGER NOT NULL DEFAULT 0,
+            cancelled    INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (campaign_id, grant_id)
+        );
+        CREATE TABLE grant_users (
+            grant_no INTEGER NOT NULL REFERENCES grants(grant_no),
+            position INTEGER NOT NULL,
+            user_id  TEXT NOT NULL,
+            outcome  TEXT,
+            code     TEXT,
+            PRIMARY KEY (grant_no, position)
+        );
+        CREATE INDEX grant_users_pending ON grant_users(grant_no, position) WHERE outcome IS NULL;
+        """,
     ];
 
     /// <summary>Applies the steps not applied yet, up to <paramref name="upTo"/> (tests build older schemas with it).</summary>

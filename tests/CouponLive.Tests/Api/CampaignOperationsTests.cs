@@ -288,10 +288,16 @@ public abstract class CampaignOperationsTests(ServerFixture fixture)
 
     private static async Task<(List<(string User, DateTimeOffset IssuedAt)> Coupons, int Count)> ListCouponsAsync(HttpClient admin, long id)
     {
-        var page = await (await admin.GetAsync($"/api/v1/campaigns/{id}/coupons?limit=10000")).ReadJsonAsync();
-        var coupons = page["items"]!.AsArray()
-            .Select(c => (c!["userId"]!.GetValue<string>(), c["issuedAt"]!.GetValue<DateTimeOffset>()))
-            .OrderBy(c => c.Item2).ToList();
+        var coupons = new List<(string, DateTimeOffset)>();
+        var url = $"/api/v1/campaigns/{id}/coupons?limit=10000";
+        while (true)
+        {
+            var page = await (await admin.GetAsync(url)).ReadJsonAsync();
+            coupons.AddRange(page["items"]!.AsArray().Select(c => (c!["userId"]!.GetValue<string>(), c["issuedAt"]!.GetValue<DateTimeOffset>())));
+            if (page["next"] is null) break;
+            url = $"/api/v1/campaigns/{id}/coupons?limit=10000&after={page["next"]}";
+        }
+        coupons.Sort((a, b) => a.Item2.CompareTo(b.Item2));
         return (coupons, coupons.Count);
     }
 }

@@ -32,6 +32,9 @@ public abstract class StoreContractTests : IAsyncLifetime
     /// <summary>Builds this test's schema as it was at <paramref name="version"/>, as an older release left it.</summary>
     protected abstract Task MigrateToAsync(int version);
 
+    /// <summary>Stores a coupon as the release of schema version 1 did (its columns, its counters), in window 0.</summary>
+    protected abstract Task InsertVersion1CouponAsync(IssuedCoupon coupon);
+
     /// <summary>Drops this test's database; every store opened on it is disposed by then.</summary>
     protected abstract ValueTask DropDatabaseAsync();
 
@@ -116,7 +119,8 @@ public abstract class StoreContractTests : IAsyncLifetime
         await MigrateToAsync(1);
         var old = Open(); // not initialized: it writes to the version 1 schema
         var id = (await old.TryCreateCampaignAsync(Definition("made-at-v1", 3), T0, Ct))!.Value;
-        Assert.Equal([CommitStatus.Inserted, CommitStatus.Inserted], Statuses(await old.CommitAsync([Coupon(id, 1, "alice"), Coupon(id, 2, "bob")], Ct)));
+        await InsertVersion1CouponAsync(Coupon(id, 1, "alice"));
+        await InsertVersion1CouponAsync(Coupon(id, 2, "bob"));
 
         var store = await StoreAsync(); // migrates to the latest version
         await AssertInvariantsHoldAsync(store, id, 2);
@@ -549,6 +553,18 @@ public sealed class SqliteStoreContractTests : StoreContractTests
         await SqliteMigrations.ApplyAsync(conn, Ct, upTo: version);
     }
 
+    protected override async Task InsertVersion1CouponAsync(IssuedCoupon c)
+    {
+        await using var conn = new SqliteConnection($"Data Source={Path.Combine(_folder, "couponlive.db")}");
+        await conn.OpenAsync(Ct);
+        await conn.ExecuteAsync(
+            """
+            INSERT INTO coupons(campaign_id, sequence, user_id, code, window_index, issued_at, committed_at) VALUES (@CampaignId, @Sequence, @UserId, @Code, 0, @At, @At);
+            UPDATE campaigns SET issued_count = issued_count + 1 WHERE campaign_id = @CampaignId;
+            UPDATE campaign_windows SET issued_count = issued_count + 1 WHERE campaign_id = @CampaignId AND window_index = 0;
+            """, new { c.CampaignId, c.Sequence, c.UserId, c.Code, At = c.IssuedAt.ToUnixTimeMilliseconds() });
+    }
+
     protected override ValueTask DropDatabaseAsync()
     {
         SqliteConnection.ClearAllPools(); // pooled connections keep the file open
@@ -588,6 +604,18 @@ public sealed class PostgresStoreContractTests : StoreContractTests
         await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(_admin) { Database = _database }.ConnectionString);
         await conn.OpenAsync(Ct);
         await PostgresMigrations.ApplyAsync(conn, Ct, upTo: version);
+    }
+
+    protected override async Task InsertVersion1CouponAsync(IssuedCoupon c)
+    {
+        await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(_admin) { Database = _database }.ConnectionString);
+        await conn.OpenAsync(Ct);
+        await conn.ExecuteAsync(
+            """
+            INSERT INTO coupons(campaign_id, sequence, user_id, code, window_index, issued_at, committed_at) VALUES (@CampaignId, @Sequence, @UserId, @Code, 0, @At, @At);
+            UPDATE campaigns SET issued_count = issued_count + 1 WHERE campaign_id = @CampaignId;
+            UPDATE campaign_windows SET issued_count = issued_count + 1 WHERE campaign_id = @CampaignId AND window_index = 0;
+            """, new { c.CampaignId, c.Sequence, c.UserId, c.Code, At = c.IssuedAt });
     }
 
     [Fact]

@@ -246,6 +246,7 @@ function startOperating(id) {
   busy = false;
   $("control-message").textContent = $("control-error").textContent = $("operate-state").textContent = "";
   $("audit-rows").replaceChildren();
+  $("grant-rows").replaceChildren();
   controls(null);
   refresh();
   poll = setInterval(refresh, POLL_MS);
@@ -274,7 +275,7 @@ function remember(campaign, tag) {
 
 async function refresh() {
   try {
-    await Promise.all([readCampaign(), readAudit()]);
+    await Promise.all([readCampaign(), readAudit(), readGrants()]);
     $("operate-state").textContent = "";
   } catch (err) {
     $("operate-state").textContent = "cannot refresh: " + err.message;
@@ -292,6 +293,28 @@ async function readAudit() {
   const audit = await api(`/api/v1/campaigns/${id}/audit`);
   if (id !== viewing || seq !== auditSeq) return; // left the view, or a later read is on its way
   $("audit-rows").replaceChildren(...audit.items.map(auditRow));
+}
+
+// Bulk grants of the campaign with their progress (decided users of requested).
+async function readGrants() {
+  const id = viewing;
+  if (!id) return;
+  const grants = await api(`/api/v1/campaigns/${id}/grants`);
+  if (id !== viewing) return;
+  $("grant-rows").replaceChildren(...grants.items.map(grantRow));
+}
+
+function grantRow(g) {
+  const row = document.createElement("tr");
+  row.dataset.status = g.status;
+  const decided = g.issued + g.alreadyHeld + g.soldOut + g.invalid + g.cancelled;
+  const progress = `${Math.floor((100 * decided) / g.requested)}% of ${g.requested.toLocaleString()}`;
+  for (const text of [g.grantId, g.status, progress, g.issued, g.alreadyHeld, g.soldOut, g.invalid, g.actor]) {
+    const cell = document.createElement("td");
+    cell.textContent = String(text);
+    row.append(cell);
+  }
+  return row;
 }
 
 function auditRow(entry) {

@@ -102,20 +102,47 @@ public sealed partial class RedisAdmissionGate(
             foreach (var p in batch) p.Done.TrySetResult(new Admission(AdmissionOutcome.NotLoaded));
             return;
         }
+        var answers = ParseAnswers(result, batch.Count);
+        for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(answers[i]);
+    }
+
+    /// <summary>
+    /// The answers of an admit.lua or grant.lua call, one per user. Its admissions are counted against its outbox
+    /// entry before anyone is answered, so no commit can be reported stored first.
+    /// </summary>
+    private Admission[] ParseAnswers(RedisResult[] result, int count)
+    {
         var now = DateTimeOffset.FromUnixTimeMilliseconds((long)result[0]);
         var nextStartMs = (long)result[1];
         DateTimeOffset? next = nextStartMs < 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(nextStartMs);
         var outboxId = (string?)result[2];
-        var answers = new Admission[batch.Count];
+        var answers = new Admission[count];
         var admitted = 0;
-        for (var i = 0; i < batch.Count; i++)
+        for (var i = 0; i < count; i++)
         {
             answers[i] = ParseAnswer((string)result[i + 3]!, now, next, outboxId);
             if (answers[i].Outcome == AdmissionOutcome.Admitted) admitted++;
         }
-        // Counted before anyone is answered, so no commit can be reported stored first.
         if (admitted > 0) _unstored[outboxId!] = admitted;
-        for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(answers[i]);
+        return answers;
+    }
+
+    public async ValueTask<IReadOnlyList<Admission>> AdmitGrantAsync(StoredCampaign campaign, int grantNo, IReadOnlyList<string> userIds, CancellationToken ct)
+    {
+        var args = new RedisValue[userIds.Count + 1];
+        args[0] = grantNo;
+        for (var i = 0; i < userIds.Count; i++) args[i + 1] = userIds[i];
+        var result = (RedisResult[])(await scripts.EvaluateAsync(RedisScripts.Grant, keys.Gate(campaign.Id), args))!;
+        if ((long)result[0] == -1) return [.. userIds.Select(_ => new Admission(AdmissionOutcome.NotLoaded))];
+        return ParseAnswers(result, userIds.Count);
+    }
+
+    public async ValueTask<IAsyncDisposable?> TryLeaseAsync(long campaignId, string name, TimeSpan ttl, CancellationToken ct)
+    {
+        var key = keys.Campaign(campaignId, "lease:" + name);
+        var token = Guid.NewGuid().ToString("N");
+        var db = redis.GetDatabase();
+        return await db.LockTakeAsync(key, token, ttl, CommandFlags.DemandMaster) ? new LoadLock(db, key, token) : null;
     }
 
     private static Admission ParseAnswer(string answer, DateTimeOffset now, DateTimeOffset? next, string? outboxId) => answer[0] switch
@@ -157,7 +184,8 @@ public sealed partial class RedisAdmissionGate(
             WindowEntries(campaign.Windows).Select(e => new SortedSetEntry(e.Member, e.StartMs)).ToArray(), CommandFlags.DemandMaster);
 
         var perWindow = new int[campaign.Windows.Count];
-        foreach (var c in snapshot.Coupons) perWindow[c.WindowIndex]++;
+        foreach (var c in snapshot.Coupons)
+            if (c.WindowIndex >= 0) perWindow[c.WindowIndex]++; // a granted coupon belongs to no window
         await db.HashSetAsync(keys.Campaign(id, "wcount"), perWindow.Select((n, i) => new HashEntry(i, n)).ToArray(), CommandFlags.DemandMaster);
 
         foreach (var chunk in snapshot.Coupons.Chunk(1_000))
