@@ -46,10 +46,12 @@ public sealed class FloodTests : IAsyncLifetime
             Assert.True(answer.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1), "429 must say when to retry");
         }
 
-        // The same user through Connect is the same user: still limited, with RetryInfo and Retry-After.
-        using var body = new StringContent($$"""{"campaignId":"{{id}}"}""", Encoding.UTF8, "application/json");
-        var connect = await client.PostAsync("/couponlive.v1.CouponService/IssueCoupon", body);
-        Assert.Equal(HttpStatusCode.TooManyRequests, connect.StatusCode);
+        // The same user through Connect is the same user: still limited, with RetryInfo and Retry-After. A burst,
+        // since a permit or two may have refilled since the flood's last answer.
+        var connects = await Task.WhenAll(Enumerable.Range(0, 30).Select(_ =>
+            client.PostAsync("/couponlive.v1.CouponService/IssueCoupon", new StringContent($$"""{"campaignId":"{{id}}"}""", Encoding.UTF8, "application/json"))));
+        var connect = connects.FirstOrDefault(c => c.StatusCode == HttpStatusCode.TooManyRequests);
+        Assert.True(connect is not null, string.Join(", ", connects.Select(c => (int)c.StatusCode)));
         Assert.NotNull(connect.Headers.RetryAfter);
         var error = await connect.ReadJsonAsync();
         Assert.Equal("resource_exhausted", error["code"]!.GetValue<string>());
@@ -61,10 +63,11 @@ public sealed class FloodTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.Created, (await other.PostAsync($"/api/v1/campaigns/{id}/issue", null)).StatusCode);
 
         var metrics = await PrometheusText.ReadAsync(_server.Client);
-        Assert.Equal(limited.Count + 1, metrics.Get("couponlive_issue_requests_total", ("outcome", "rate_limited")));
+        var connectLimited = connects.Count(c => c.StatusCode == HttpStatusCode.TooManyRequests);
+        Assert.Equal(limited.Count + connectLimited, metrics.Get("couponlive_issue_requests_total", ("outcome", "rate_limited")));
         using var admin = _server.NewClient(await _server.AdminTokenAsync());
-        var (totals, _) = await LiveStream.TotalsAsync(admin, id, atLeast: 302);
-        Assert.Equal(limited.Count + 1, totals["rate_limited"]);
+        var (totals, _) = await LiveStream.TotalsAsync(admin, id, atLeast: 331);
+        Assert.Equal(limited.Count + connectLimited, totals["rate_limited"]);
     }
 
     [Fact]
