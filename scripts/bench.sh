@@ -4,6 +4,7 @@
 # it starts a Release server process and measures, in one run:
 #   ceiling     wrk on GET /health/live of the same process (the bare HTTP stack)
 #   sell-out    the load tool's stampede: BENCH_SELLOUT coupons (100,000), as many fresh users
+#   sell-out RS256  the same with an identity provider's RS256 tokens (each fresh user's verified once)
 #   after       wrk on the issue endpoint of the sold-out campaign, rotating pre-minted tokens
 #   connect     the same answers through the Connect protocol (JSON, HTTP/1.1; wrk, rotating tokens)
 #   grpc        the same answers through gRPC (h2load, 8 connections x 8 streams, one late user's token)
@@ -46,6 +47,7 @@ die() { log "error: $*"; exit 1; }
 missing=()
 command -v wrk >/dev/null || missing+=(wrk)
 command -v h2load >/dev/null || missing+=(nghttp2-client)
+command -v openssl >/dev/null || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]} with apt-get"
   sudo=(); [ "$(id -u)" -eq 0 ] || sudo=(sudo)
@@ -67,6 +69,14 @@ ADMIN_PASSWORD="bench-$(head -c 12 /dev/urandom | base64 -w0 | tr -d '/+=')"
 export COUPONLIVE_SIGNING_KEY="$SIGNING_KEY" COUPONLIVE_ADMIN_PASSWORD="$ADMIN_PASSWORD"
 
 "${LOADTOOL[@]}" tokens --users "$TOKENS_N" --user-prefix late --out "$OUT/tokens.txt" >/dev/null
+
+# An identity provider's RS256 tokens for the RS256 sell-out: a fresh RSA key, the server trusts its public half
+# (Auth:Issuers:0:PublicKeyPem), the load tool signs one token per fresh user with the private half.
+RS256_ISSUER=https://idp.bench.example
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$OUT/rs256-key.pem" 2>/dev/null
+openssl pkey -in "$OUT/rs256-key.pem" -pubout -out "$OUT/rs256-public.pem" 2>/dev/null
+log "minting $SELLOUT RS256 tokens"
+"${LOADTOOL[@]}" tokens --users "$SELLOUT" --user-prefix rs --rs256-key "$OUT/rs256-key.pem" --issuer "$RS256_ISSUER" --out "$OUT/rs256-tokens.txt" >/dev/null
 
 # ------------------------------------------------------------------ helpers
 
@@ -145,6 +155,8 @@ start_server() { # mode port [log name] [grpc port]: the server process; the fir
   # The per-user issue limit stays on (its cost is part of every phase) but so wide it never refuses:
   # the gRPC phase repeats one user's token.
   env+=(RateLimits__IssuePerUserBurst=1000000 RateLimits__IssuePerUserPerSecond=1000000)
+  # A trusted identity provider is configured in every phase (its tokens are routed by iss), as a deployment with one has it.
+  env+=("Auth__Issuers__0__PublicKeyPem=$(cat "$OUT/rs256-public.pem")" "Auth__Issuers__0__Issuer=$RS256_ISSUER" Auth__Issuers__0__Audience=couponlive)
   # The perf map names JIT frames; W^X double mapping would hide them behind memfd:doublemapper.
   [ -z "$PERF" ] || env+=(DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0)
   if [ "$mode" = production ]; then
@@ -258,6 +270,22 @@ bench_mode() {
   row "$mode" "after sell-out: gRPC" "$rps" "$(awk '/^time for request:/ {print $6}' <<<"$w")" "-" "$(awk -v a="$rps" -v c="$ceiling" 'BEGIN { printf "%.2f", a / c }')" \
     "$(us_per_req "$s0" "$s1" 1 "$n")" "$(us_per_req "$s0" "$s1" 2 "$n")" "$(us_per_req "$s0" "$s1" 3 "$n")" \
     "$(awk -v a="$rps" -v d="$after" 'BEGIN { printf "%.2f", a / d }') of REST; one token repeated (cached), h2load mean in the p50 column"
+
+  log "$mode: sell-out with RS256 tokens ($SELLOUT coupons, $SELLOUT fresh users, each token verified once)"
+  s0=$(snapshot)
+  "${LOADTOOL[@]}" stampede --url "$url" --quantity "$SELLOUT" --users "$SELLOUT" --token-file "$OUT/rs256-tokens.txt" --retry-share 0 \
+    --connections "$SELLOUT_CONNS" --start-in 2 --max-duration 120 --quiet --out "$OUT/$mode-sellout-rs256" "${check[@]}" >"$OUT/$mode-sellout-rs256.log" || true
+  s1=$(snapshot)
+  rep="$OUT/$mode-sellout-rs256/report.json"
+  if [ -f "$rep" ]; then
+    n=$(jq -r .requests "$rep"); rps=$(jq -r '.throughput | floor' "$rep")
+    row "$mode" "sell-out RS256: $SELLOUT coupons" "$rps" "$(jq -r .latency.p50Ms "$rep")" "$(jq -r .latency.p99Ms "$rep")" \
+      "$(awk -v a="$rps" -v c="$ceiling" 'BEGIN { printf "%.2f", a / c }')" \
+      "$(us_per_req "$s0" "$s1" 1 "$n")" "$(us_per_req "$s0" "$s1" 2 "$n")" "$(us_per_req "$s0" "$s1" 3 "$n")" \
+      "sold out in $(jq -r '.soldOutAfterSeconds // "never"' "$rep") s; invariants passed: $(jq -r .passed "$rep"); the HS256 sell-out above is the same but for the signature"
+  else
+    log "$mode: no RS256 sell-out report"; cat "$OUT/$mode-sellout-rs256.log" >&2
+  fi
 
   local half=$((after / 2))
   log "$mode: half of max ($half req/s for ${SECONDS_PER_PHASE}s, load tool, open model)"

@@ -24,8 +24,8 @@ fi
 eval "$(./scripts/services.sh env)"
 
 # Node packages pinned by package-lock.json: real gRPC and Connect clients (tests/interop) and
-# playwright-core driving Debian's chromium (tests/browser).
-for dir in tests/interop tests/browser; do
+# playwright-core driving Debian's chromium (tests/browser), an OpenID Connect provider (tests/oidc).
+for dir in tests/interop tests/browser tests/oidc; do
   if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi

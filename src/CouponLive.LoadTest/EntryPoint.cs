@@ -32,7 +32,10 @@ public static class EntryPoint
             if (options.Scenario == Scenario.Tokens)
             {
                 var prefix = options.UserPrefix ?? "wrk" + DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString("x", System.Globalization.CultureInfo.InvariantCulture);
-                Tokens.Write(options.OutputFile!, Tokens.Mint(options.SigningKey!, prefix, options.Users, options.Issuer, options.Audience, options.TokenLifetime));
+                var minted = options.Rs256KeyFile is { } pem
+                    ? Tokens.MintRs256(File.ReadAllText(pem), prefix, options.Users, options.Issuer, options.Audience, options.TokenLifetime)
+                    : Tokens.Mint(options.SigningKey!, prefix, options.Users, options.Issuer, options.Audience, options.TokenLifetime);
+                Tokens.Write(options.OutputFile!, minted);
                 Console.WriteLine($"wrote {options.Users:N0} tokens for users {prefix}-0..{options.Users - 1} to {options.OutputFile}");
                 return 0;
             }

@@ -21,6 +21,9 @@ public sealed class LoadOptions
 
     // The crowd: minted tokens (HS256 with the service's key) or a token file.
     public string? SigningKey { get; set; }
+
+    /// <summary>tokens: an RSA private key (PEM file) to mint RS256 tokens, as an identity provider would, instead of HS256.</summary>
+    public string? Rs256KeyFile { get; set; }
     public string? TokenFile { get; set; }
     public int Users { get; set; } = 10_000;
     public string? UserPrefix { get; set; }
@@ -71,6 +74,8 @@ public sealed class LoadOptions
         Crowd:
           --signing-key KEY        HS256 key (or env COUPONLIVE_SIGNING_KEY) to mint user tokens
           --token-file FILE        read tokens (one a line) instead of minting
+          --rs256-key FILE         tokens: sign RS256 with this RSA private key (PEM), as an identity provider (kid "bench")
+          --issuer ISS             the tokens' iss (default couponlive)
           --users N                synthetic users (default 10000)
           --user-prefix P          user ids are P-0, P-1, ... (default lt<random>)
           --retry-share F          share of users who click twice: double click or quick retry (default 0.1)
@@ -132,6 +137,8 @@ public sealed class LoadOptions
                 case "--name": o.CampaignName = Value(); break;
                 case "--signing-key": o.SigningKey = Value(); break;
                 case "--token-file": o.TokenFile = Value(); break;
+                case "--rs256-key": o.Rs256KeyFile = Value(); break;
+                case "--issuer": o.Issuer = Value(); break;
                 case "--users": o.Users = (int)Long(name, Value(), 1, 50_000_000); break;
                 case "--user-prefix": o.UserPrefix = Value(); break;
                 case "--retry-share": o.RetryShare = Double(name, Value(), 0, 1); break;
@@ -168,7 +175,7 @@ public sealed class LoadOptions
         }
         if (Scenario == Scenario.Tokens)
         {
-            if (SigningKey is null) throw new ArgumentException("tokens needs --signing-key or COUPONLIVE_SIGNING_KEY.");
+            if (SigningKey is null && Rs256KeyFile is null) throw new ArgumentException("tokens needs --signing-key (or COUPONLIVE_SIGNING_KEY) or --rs256-key.");
             if (OutputFile is null) throw new ArgumentException("tokens needs --out FILE.");
             return;
         }

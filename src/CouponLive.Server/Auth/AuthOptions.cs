@@ -16,4 +16,7 @@ public sealed class AuthOptions
     /// <summary>Validated tokens remembered (see <see cref="ValidatedTokenCache"/>); 0 turns the cache off.</summary>
     [Range(0, 10_000_000, ErrorMessage = "Auth:TokenCacheSize must be between 0 (off) and 10,000,000 tokens.")]
     public int TokenCacheSize { get; set; } = 100_000;
+
+    /// <summary>Identity providers whose RS256/PS256/ES256 tokens are accepted beside the service's own HS256 ones.</summary>
+    public List<TrustedIssuerOptions> Issuers { get; set; } = [];
 }

@@ -30,24 +30,52 @@ public static class AuthSetup
         services.AddSingleton(sp => new ValidatedTokenCache(
             sp.GetRequiredService<IOptions<AuthOptions>>().Value.TokenCacheSize, sp.GetRequiredService<TokenValidationParameters>().ClockSkew));
 
-        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
+
+        // The service's own HS256 tokens; and, when Auth:Issuers names identity providers, a scheme per provider
+        // and a default scheme that picks one by the token's iss (a remembered token skips the choice).
+        var issuers = builder.Configuration.GetSection("Auth:Issuers").Get<List<TrustedIssuerOptions>>() ?? [];
+        var authentication = services.AddAuthentication(issuers.Count == 0 ? JwtBearerDefaults.AuthenticationScheme : TrustedIssuers.SelectorScheme)
+            .AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<TokenValidationParameters, ValidatedTokenCache>((o, validation, cache) =>
             {
                 o.MapInboundClaims = false;
                 o.SaveToken = false;
                 o.TokenValidationParameters = validation;
-                o.Events = Events(cache);
+                o.Events = Events(cache, null);
             });
+        if (issuers.Count > 0)
+        {
+            var schemeByIssuer = new Dictionary<string, string>(StringComparer.Ordinal);
+            for (var i = 0; i < issuers.Count; i++)
+            {
+                var (issuer, scheme) = (issuers[i], TrustedIssuers.SchemeName(i));
+                if (issuer.ExpectedIssuer is { } iss) schemeByIssuer.TryAdd(iss, scheme);
+                authentication.AddJwtBearer(scheme, _ => { });
+                services.AddOptions<JwtBearerOptions>(scheme)
+                    .Configure<TokenValidationParameters, ValidatedTokenCache>((o, validation, cache) =>
+                    {
+                        TrustedIssuers.Configure(o, issuer, validation.ClockSkew);
+                        o.Events = Events(cache, issuer);
+                    });
+            }
+            authentication.AddPolicyScheme(TrustedIssuers.SelectorScheme, "Bearer token of the service or a trusted identity provider", o =>
+                o.ForwardDefaultSelector = context =>
+                    TrustedIssuers.Select(context, context.RequestServices.GetRequiredService<ValidatedTokenCache>(), schemeByIssuer));
+        }
         services.AddAuthorizationBuilder().AddPolicy(Roles.Admin, p => p.RequireRole(Roles.Admin));
         return builder;
     }
 
-    private static JwtBearerEvents Events(ValidatedTokenCache cache) => new()
+    /// <summary>The events of a bearer scheme: the service's own (issuer null) or a trusted identity provider's.</summary>
+    private static JwtBearerEvents Events(ValidatedTokenCache cache, TrustedIssuerOptions? issuer) => new()
     {
         OnMessageReceived = cache.OnMessageReceived,
         OnTokenValidated = ctx =>
         {
+            // A provider's user and role claims become the service's sub and role, as its own tokens carry them.
+            if (issuer is not null && ctx.Principal is not null) ctx.Principal = TrustedIssuers.Normalize(ctx.Principal, issuer, ctx.Scheme.Name);
             var violation = !Principals.IsAcceptableUserId(ctx.Principal?.FindFirst("sub")?.Value)
                 ? "The token's sub is missing or not a usable user id."
                 : ctx.SecurityToken is JsonWebToken jwt ? TokenRules.Violation(jwt) : "Not a JSON web token.";

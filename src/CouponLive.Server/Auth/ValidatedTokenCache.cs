@@ -29,12 +29,7 @@ public sealed class ValidatedTokenCache : IDisposable
     /// <summary>JwtBearer's first event: a hit ends authentication there, a miss lets validation run.</summary>
     public Task OnMessageReceived(MessageReceivedContext context)
     {
-        if (_cache is null) return Task.CompletedTask;
-        var header = context.Request.Headers.Authorization;
-        if (header.Count != 1) return Task.CompletedTask;
-        var value = header[0];
-        if (value is null || !value.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase)) return Task.CompletedTask;
-        var token = value[BearerPrefix.Length..].Trim();
+        if (_cache is null || BearerToken(context.Request) is not { } token) return Task.CompletedTask;
         if (_cache.TryGetValue(token, out ClaimsPrincipal? principal) && principal is not null)
         {
             context.Principal = principal;
@@ -46,6 +41,19 @@ public sealed class ValidatedTokenCache : IDisposable
         }
         return Task.CompletedTask;
     }
+
+    /// <summary>The token of the request's one Bearer authorization header, or null.</summary>
+    public static string? BearerToken(HttpRequest request)
+    {
+        var header = request.Headers.Authorization;
+        if (header.Count != 1) return null;
+        var value = header[0];
+        if (value is null || !value.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase)) return null;
+        return value[BearerPrefix.Length..].Trim();
+    }
+
+    /// <summary>True when the token was validated before and has not expired.</summary>
+    public bool Contains(string token) => _cache is not null && _cache.TryGetValue(token, out _);
 
     /// <summary>Called after every check (including the service's own on sub) has passed.</summary>
     public void Remember(TokenValidatedContext context)
