@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Private Redis and PostgreSQL for CouponLive tests and local development, on 127.0.0.1 only.
+# Private Redis, PostgreSQL and MariaDB for CouponLive tests and local development, on 127.0.0.1 only.
 # Everything lives under $ROOT/.data (override: COUPONLIVE_SERVICES_DIR); the system's default
-# PostgreSQL cluster and Redis are never touched.
+# PostgreSQL cluster, MariaDB and Redis are never touched.
 #
 # Usage: scripts/services.sh start|postgres|stop|status|env|reset-db|stop-postgres|start-postgres|restart-redis|stop-redis|start-redis
 # (postgres: install and start PostgreSQL only, for scripts/cluster.sh, which brings its own Redis)
@@ -11,6 +11,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 DATA="${COUPONLIVE_SERVICES_DIR:-$ROOT/.data}"
 REDIS_PORT="${COUPONLIVE_REDIS_PORT:-6391}"
 PG_PORT="${COUPONLIVE_POSTGRES_PORT:-5433}"
+MYSQL_PORT="${COUPONLIVE_MYSQL_PORT:-3307}"
 HOST=127.0.0.1
 TIMEOUT=30
 
@@ -19,6 +20,10 @@ REDIS_PIDFILE="$REDIS_DIR/redis.pid"
 REDIS_LOG="$REDIS_DIR/redis.log"
 PGDATA="$DATA/postgres"
 PG_LOG="$PGDATA/server.log"
+MYSQL_DIR="$DATA/mariadb"
+MYSQL_DATA="$MYSQL_DIR/data"
+MYSQL_PIDFILE="$MYSQL_DIR/mariadb.pid"
+MYSQL_LOG="$MYSQL_DIR/mariadb.log"
 
 # Development-only credentials (not a secret; never use them outside loopback test instances).
 DB_NAME=couponlive
@@ -34,6 +39,12 @@ pg_socket_dir() {
   local dir="$DATA/pg-socket"
   if [ $((${#dir} + 20)) -gt 100 ]; then dir="/tmp/couponlive-pg-$PG_PORT"; fi
   echo "$dir"
+}
+
+mysql_socket() {
+  local sock="$MYSQL_DIR/mariadb.sock"
+  if [ ${#sock} -gt 100 ]; then sock="/tmp/couponlive-mariadb-$MYSQL_PORT.sock"; fi
+  echo "$sock"
 }
 
 # ---------------------------------------------------------------- installation
@@ -59,6 +70,7 @@ ensure_installed() {
   local pkgs=()
   command -v redis-server >/dev/null && command -v redis-cli >/dev/null || pkgs+=(redis-server)
   pg_bindir >/dev/null || pkgs+=(postgresql)
+  command -v mariadbd >/dev/null && command -v mariadb-install-db >/dev/null || pkgs+=(mariadb-server)
   if [ ${#pkgs[@]} -gt 0 ]; then apt_install "${pkgs[@]}"; fi
   PGBIN=$(pg_bindir) || die "PostgreSQL binaries not found under /usr/lib/postgresql"
 }
@@ -267,11 +279,71 @@ reset_db() {
   log "database $DB_NAME recreated"
 }
 
+# ---------------------------------------------------------------- mariadb
+
+mysql_pid() { if [ -f "$MYSQL_PIDFILE" ]; then head -n 1 "$MYSQL_PIDFILE"; fi; }
+mysql_running() { pid_is "$(mysql_pid)" mariadbd; }
+mysql_ready() { timeout 5 mariadb-admin --no-defaults --socket="$(mysql_socket)" -u root ping >/dev/null 2>&1; }
+
+# Root over the private socket (unix_socket authentication: the OS user that initialized the data dir).
+mysql_admin() { mariadb --no-defaults --socket="$(mysql_socket)" -u root "$@"; }
+
+init_mysql() {
+  [ -d "$MYSQL_DATA/mysql" ] && return
+  log "creating MariaDB data directory in $MYSQL_DATA"
+  mkdir -p "$MYSQL_DATA"
+  mariadb-install-db --no-defaults --user="$(id -un)" --datadir="$MYSQL_DATA" --skip-test-db >"$MYSQL_DIR/install.log" 2>&1 ||
+    { tail -n 20 "$MYSQL_DIR/install.log" >&2; die "mariadb-install-db failed"; }
+}
+
+mysql_fail() { tail -n 20 "$MYSQL_LOG" >&2 || true; die "$1"; }
+
+# --no-defaults: the system's my.cnf (its datadir, socket, port 3306) is never read. skip-name-resolve: TCP
+# clients are matched by address, so 'couponlive'@'%' is found for 127.0.0.1. setsid: the server outlives
+# the caller's session, as redis-server and pg_ctl daemonize themselves.
+start_mysql() {
+  if mysql_running && mysql_ready; then log "mariadb already running (pid $(mysql_pid))"; return; fi
+  mkdir -p "$MYSQL_DIR"
+  init_mysql
+  if ! mysql_running; then
+    rm -f "$MYSQL_PIDFILE" "$(mysql_socket)"  # stale after a crash or reboot
+    setsid -f mariadbd --no-defaults --user="$(id -un)" --datadir="$MYSQL_DATA" \
+      --port="$MYSQL_PORT" --bind-address="$HOST" --socket="$(mysql_socket)" --pid-file="$MYSQL_PIDFILE" \
+      --log-error="$MYSQL_LOG" --skip-name-resolve --max-connections=500 \
+      --character-set-server=utf8mb4 --collation-server=utf8mb4_nopad_bin \
+      --innodb-flush-log-at-trx-commit=1 </dev/null >/dev/null 2>&1  # durability is under test
+  fi
+  wait_for mysql_ready || mysql_fail "mariadb did not answer on $(mysql_socket) within ${TIMEOUT}s"
+  wait_for mysql_running || mysql_fail "mariadb wrote no pid file"
+  mysql_admin <<EOF
+CREATE DATABASE IF NOT EXISTS $DB_NAME CHARACTER SET utf8mb4;
+CREATE USER IF NOT EXISTS '$DB_USER'@'%' IDENTIFIED BY '$DB_PASSWORD';
+ALTER USER '$DB_USER'@'%' IDENTIFIED BY '$DB_PASSWORD';
+-- Every privilege, CREATE and DROP of databases included: each test gets a database of its own.
+GRANT ALL PRIVILEGES ON *.* TO '$DB_USER'@'%';
+EOF
+  log "mariadb started on $HOST:$MYSQL_PORT (pid $(mysql_pid))"
+}
+
+stop_mysql() {
+  local pid
+  pid=$(mysql_pid)
+  if ! pid_is "$pid" mariadbd; then rm -f "$MYSQL_PIDFILE"; return; fi
+  timeout 30 mariadb-admin --no-defaults --socket="$(mysql_socket)" -u root shutdown >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null || true
+  if ! wait_for pid_gone "$pid"; then
+    log "mariadb pid $pid ignored shutdown; killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$MYSQL_PIDFILE"
+  log "mariadb stopped"
+}
+
 # ---------------------------------------------------------------- commands
 
 print_env() {
   echo "export COUPONLIVE_TEST_REDIS=$HOST:$REDIS_PORT"
   echo "export COUPONLIVE_TEST_POSTGRES='Host=$HOST;Port=$PG_PORT;Username=$DB_USER;Password=$DB_PASSWORD;Database=$DB_NAME'"
+  echo "export COUPONLIVE_TEST_MYSQL='Server=$HOST;Port=$MYSQL_PORT;User ID=$DB_USER;Password=$DB_PASSWORD;Database=$DB_NAME'"
 }
 
 print_hint() {
@@ -289,6 +361,8 @@ status() {
   else echo "redis:    stopped ($HOST:$REDIS_PORT)"; rc=1; fi
   if pg_running && pg_ready; then echo "postgres: running on $HOST:$PG_PORT (pid $(pg_pid))"
   else echo "postgres: stopped ($HOST:$PG_PORT)"; rc=1; fi
+  if mysql_running && mysql_ready; then echo "mariadb:  running on $HOST:$MYSQL_PORT (pid $(mysql_pid))"
+  else echo "mariadb:  stopped ($HOST:$MYSQL_PORT)"; rc=1; fi
   return "$rc"
 }
 
@@ -296,11 +370,11 @@ need_pgbin() { PGBIN=$(pg_bindir) || die "PostgreSQL is not installed (run: $0 s
 
 main() {
   case "${1:-}" in
-    start)          ensure_installed; start_redis; start_postgres; print_env; print_hint ;;
+    start)          ensure_installed; start_redis; start_postgres; start_mysql; print_env; print_hint ;;
     postgres)       ensure_installed; start_postgres ;;
     env)            print_env ;;
     status)         need_pgbin; status ;;
-    stop)           need_pgbin; stop_redis; stop_postgres fast ;;
+    stop)           need_pgbin; stop_redis; stop_postgres fast; stop_mysql ;;
     stop-postgres)  need_pgbin; stop_postgres immediate ;;
     start-postgres) need_pgbin; start_postgres ;;
     restart-redis)  stop_redis; start_redis ;;

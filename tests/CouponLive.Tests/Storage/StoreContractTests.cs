@@ -3,6 +3,7 @@ using CouponLive.Codes;
 using CouponLive.Storage;
 using Dapper;
 using Microsoft.Data.Sqlite;
+using MySqlConnector;
 using Npgsql;
 
 namespace CouponLive.Tests.Storage;
@@ -526,6 +527,78 @@ public abstract class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_coupon_is_redeemed_once_its_redemption_cancelled_by_its_order_and_revoked_for_good()
+    {
+        var (store, id) = await CampaignAsync(10);
+        var coupon = Coupon(id, 1, "a");
+        await store.CommitAsync([coupon, Coupon(id, 2, "b")], Ct);
+        var at = T0.AddMinutes(1);
+
+        var redeemed = await store.RedeemCouponAsync(id, 1, "order-1", at, Ct);
+        Assert.Equal(new CouponChange(true, coupon with { OrderId = "order-1", RedeemedAt = at }), redeemed);
+        Assert.Equal(new CouponChange(false, redeemed.Coupon), await store.RedeemCouponAsync(id, 1, "order-2", at.AddSeconds(1), Ct));
+        Assert.Equal(new CouponChange(false, redeemed.Coupon), await store.CancelRedemptionAsync(id, 1, "order-2", at.AddSeconds(2), Ct));
+        Assert.Equal(1, (await store.GetCountsAsync(id, Ct)).Redeemed);
+        Assert.Equal([redeemed.Coupon!], await store.ListCouponsAsync(id, 0, 10, CouponFilter.Redeemed, Ct));
+        Assert.Equal([Coupon(id, 2, "b")], await store.ListCouponsAsync(id, 0, 10, CouponFilter.Unused, Ct));
+
+        var cancelled = await store.CancelRedemptionAsync(id, 1, "order-1", at.AddSeconds(3), Ct);
+        Assert.Equal(new CouponChange(true, coupon with { RedemptionCancelledAt = at.AddSeconds(3) }), cancelled);
+        var revoked = await store.RevokeCouponAsync(id, 1, at.AddSeconds(4), Ct);
+        Assert.Equal(new CouponChange(true, cancelled.Coupon! with { RevokedAt = at.AddSeconds(4) }), revoked);
+        Assert.Equal(new CouponChange(false, revoked.Coupon), await store.RevokeCouponAsync(id, 1, at.AddSeconds(5), Ct));
+        Assert.Equal(new CouponChange(false, revoked.Coupon), await store.RedeemCouponAsync(id, 1, "order-3", at.AddSeconds(6), Ct));
+        Assert.Equal([revoked.Coupon!], await store.ListCouponsAsync(id, 0, 10, CouponFilter.Revoked, Ct));
+        Assert.Empty(await store.ListCouponsAsync(id, 0, 10, CouponFilter.None, Ct));
+        Assert.Equal(0, (await store.GetCountsAsync(id, Ct)).Redeemed);
+
+        Assert.Equal(new CouponChange(false, null), await store.RedeemCouponAsync(id, 99, "order-4", at, Ct));
+        Assert.Equal(new CouponChange(false, null), await store.RevokeCouponAsync(id, 99, at, Ct));
+    }
+
+    [Fact]
+    public async Task A_grant_is_created_once_its_coupons_count_for_the_campaign_only_and_its_first_outcomes_stand()
+    {
+        var (store, id) = await CampaignAsync(10);
+        GrantUser[] users = [new(1, "a", null, null), new(2, "bad\u0001", GrantOutcome.Invalid, null), new(3, "b", null, null)];
+        var (grant, created) = await store.CreateGrantAsync(id, "grant-1", "operator", T0, users, Ct);
+        Assert.True(created);
+        Assert.Equal((id, "grant-1", "operator", T0, (DateTimeOffset?)null, 3, 0, 1), (grant.CampaignId, grant.GrantId, grant.Actor, grant.CreatedAt, grant.DoneAt, grant.Requested, grant.Issued, grant.Invalid));
+        var (again, createdAgain) = await store.CreateGrantAsync(id, "grant-1", "someone-else", T0.AddSeconds(1), [new(1, "z", null, null)], Ct);
+        Assert.False(createdAgain);
+        Assert.Equal(grant, again);
+        Assert.Equal(grant, await store.GetGrantAsync(id, "grant-1", Ct));
+        Assert.Null(await store.GetGrantAsync(id, "grant-2", Ct));
+        Assert.Equal([grant], await store.ListUnfinishedGrantsAsync(Ct));
+        Assert.Equal([users[0], users[2]], await store.ListGrantUsersAsync(grant.GrantNo, 0, 10, pendingOnly: true, Ct));
+        Assert.Equal(users, await store.ListGrantUsersAsync(grant.GrantNo, 0, 10, pendingOnly: false, Ct));
+        Assert.Equal([users[2]], await store.ListGrantUsersAsync(grant.GrantNo, 1, 10, pendingOnly: true, Ct));
+
+        // A granted coupon: its window is minus the grant's number; it counts for the campaign, in no window.
+        var granted = Coupon(id, 1, "a", window: -grant.GrantNo);
+        Assert.Equal([new CommitOutcome(CommitStatus.Inserted, granted)], await store.CommitAsync([granted], Ct));
+        Assert.Equal(granted, await store.FindCouponAsync(id, 1, Ct));
+        await AssertCountsAsync(store, id, 1, 0);
+        await AssertInvariantsHoldAsync(store, id, 1);
+
+        var first = await store.RecordGrantOutcomesAsync(grant.GrantNo, [users[0] with { Outcome = GrantOutcome.Issued, Code = granted.Code }], T0.AddSeconds(2), Ct);
+        Assert.Equal((1, 1, (DateTimeOffset?)null), (first.Issued, first.Invalid, first.DoneAt));
+        // A replay changes nothing: the first outcome stands and is counted once.
+        var replay = await store.RecordGrantOutcomesAsync(grant.GrantNo, [users[0] with { Outcome = GrantOutcome.SoldOut }], T0.AddSeconds(3), Ct);
+        Assert.Equal(first, replay);
+        var done = await store.RecordGrantOutcomesAsync(grant.GrantNo, [users[2] with { Outcome = GrantOutcome.AlreadyHeld }], T0.AddSeconds(4), Ct);
+        Assert.Equal((1, 1, 1, 0, 0, (DateTimeOffset?)T0.AddSeconds(4)), (done.Issued, done.AlreadyHeld, done.Invalid, done.SoldOut, done.Cancelled, done.DoneAt));
+        Assert.Equal(users[0] with { Outcome = GrantOutcome.Issued, Code = granted.Code }, (await store.ListGrantUsersAsync(grant.GrantNo, 0, 1, pendingOnly: false, Ct))[0]);
+        Assert.Empty(await store.ListGrantUsersAsync(grant.GrantNo, 0, 10, pendingOnly: true, Ct));
+        Assert.Empty(await store.ListUnfinishedGrantsAsync(Ct));
+        Assert.Equal([done], await store.ListGrantsAsync(id, 10, Ct));
+
+        var (allInvalid, _) = await store.CreateGrantAsync(id, "grant-2", "operator", T0.AddSeconds(5), [new(1, "", GrantOutcome.Invalid, null)], Ct);
+        Assert.Equal(T0.AddSeconds(5), allInvalid.DoneAt); // nothing left to do: done at once
+        Assert.Equal([allInvalid.GrantNo, grant.GrantNo], (await store.ListGrantsAsync(id, 10, Ct)).Select(g => g.GrantNo));
+    }
+
+    [Fact]
     public async Task The_store_reports_healthy()
     {
         var store = await StoreAsync();
@@ -634,5 +707,72 @@ public sealed class PostgresStoreContractTests : StoreContractTests
         await using var conn = new NpgsqlConnection(_admin);
         await conn.OpenAsync();
         await conn.ExecuteAsync($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)");
+    }
+}
+
+/// <summary>
+/// The contract against the MySQL / MariaDB store. COUPONLIVE_TEST_MYSQL is a connection string whose user may
+/// create databases; each test gets a database of its own, dropped afterwards.
+/// </summary>
+public sealed class MySqlStoreContractTests : StoreContractTests
+{
+    private const string Variable = "COUPONLIVE_TEST_MYSQL";
+    private readonly string _database = $"couponlive_test_{Guid.NewGuid():N}";
+    private string? _admin;
+
+    private string TestDatabase => new MySqlConnectionStringBuilder(_admin!) { Database = _database }.ConnectionString;
+
+    protected override async ValueTask CreateDatabaseAsync()
+    {
+        var admin = Environment.GetEnvironmentVariable(Variable);
+        if (string.IsNullOrWhiteSpace(admin))
+        {
+            Assert.Fail($"{Variable} is not set: run ./scripts/test.sh, which starts a MariaDB server for the tests and sets it.");
+        }
+        await using var conn = new MySqlConnection(admin);
+        await conn.OpenAsync(Ct);
+        await conn.ExecuteAsync($"CREATE DATABASE `{_database}`");
+        _admin = admin;
+    }
+
+    protected override ICouponStore NewStore() => MySqlCouponStore.Open(TestDatabase);
+
+    // The MySQL schema starts at the latest layout: its version 1 is the oldest a release has left.
+    protected override async Task MigrateToAsync(int version)
+    {
+        await using var conn = new MySqlConnection(TestDatabase);
+        await conn.OpenAsync(Ct);
+        await MySqlMigrations.ApplyAsync(conn, Ct, upTo: version);
+    }
+
+    protected override async Task InsertVersion1CouponAsync(IssuedCoupon c)
+    {
+        await using var conn = new MySqlConnection(TestDatabase);
+        await conn.OpenAsync(Ct);
+        await conn.ExecuteAsync(
+            """
+            INSERT INTO coupons(campaign_id, sequence, user_id, code, window_index, issued_at, committed_at) VALUES (@CampaignId, @Sequence, @UserId, @Code, 0, @At, @At);
+            UPDATE campaigns SET issued_count = issued_count + 1 WHERE campaign_id = @CampaignId;
+            UPDATE campaign_windows SET issued_count = issued_count + 1 WHERE campaign_id = @CampaignId AND window_index = 0;
+            """, new { c.CampaignId, c.Sequence, c.UserId, c.Code, At = c.IssuedAt.UtcDateTime });
+    }
+
+    [Fact]
+    public async Task A_commit_to_an_unreachable_server_throws_so_the_writer_retries()
+    {
+        // Port 1 on loopback refuses at once: a transient failure must surface, never become Rejected.
+        var closed = new MySqlConnectionStringBuilder(_admin!) { Port = 1, ConnectionTimeout = 2 }.ConnectionString;
+        await using var store = MySqlCouponStore.Open(closed);
+        var coupon = new IssuedCoupon(1, "u", 1, "0000000000", DateTimeOffset.UnixEpoch, 0);
+        await Assert.ThrowsAnyAsync<MySqlException>(() => store.CommitAsync([coupon], Ct));
+    }
+
+    protected override async ValueTask DropDatabaseAsync()
+    {
+        if (_admin is null) return;
+        MySqlConnection.ClearAllPools();
+        await using var conn = new MySqlConnection(_admin);
+        await conn.OpenAsync();
+        await conn.ExecuteAsync($"DROP DATABASE IF EXISTS `{_database}`");
     }
 }

@@ -1,0 +1,447 @@
+using System.Data;
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
+using CouponLive.Campaigns;
+using Dapper;
+using MySqlConnector;
+
+namespace CouponLive.Storage;
+
+/// <summary>
+/// The store on MySQL 8 / MariaDB 10.11 (InnoDB), with the PostgreSQL store's contract and guarantees: its
+/// constraints re-check I1-I3 (see <see cref="MySqlMigrations"/>), one <see cref="MySqlDataSource"/> (one pool)
+/// per process. Times are DATETIME(3) in UTC, truncated to whole milliseconds on the way in and read back with
+/// offset 0. Not wired into the server yet.
+/// </summary>
+public sealed partial class MySqlCouponStore(MySqlDataSource db) : ICouponStore, IAsyncDisposable
+{
+    // Server error numbers the store tells apart.
+    private const int DuplicateKey = 1062;        // ER_DUP_ENTRY
+    private const int CheckViolatedMariaDb = 4025; // ER_CONSTRAINT_FAILED
+    private const int CheckViolatedMySql = 3819;   // ER_CHECK_CONSTRAINT_VIOLATED
+    private const int DataTooLong = 1406;          // ER_DATA_TOO_LONG (strict mode)
+    private const int OutOfRange = 1264;           // ER_WARN_DATA_OUT_OF_RANGE (strict mode)
+    private const int Deadlock = 1213;             // ER_LOCK_DEADLOCK: InnoDB rolled the whole transaction back
+    private const int DeadlockRetries = 5;
+
+    private readonly MySqlDataSource _db = db;
+    private bool _ownsDataSource;
+
+    /// <summary>A store with a data source of its own (tools and tests).</summary>
+    public static MySqlCouponStore Open(string connectionString) =>
+        new(new MySqlDataSource(WithPoolDefaults(connectionString))) { _ownsDataSource = true };
+
+    /// <summary>
+    /// Affected rows, not found rows: a conditional UPDATE that changes nothing reports 0, as in PostgreSQL.
+    /// DATETIME values come back as UTC (they are stored as UTC).
+    /// </summary>
+    public static string WithPoolDefaults(string connectionString) =>
+        new MySqlConnectionStringBuilder(connectionString) { UseAffectedRows = true, DateTimeKind = MySqlDateTimeKind.Utc }.ConnectionString;
+
+    public ValueTask DisposeAsync() => _ownsDataSource ? _db.DisposeAsync() : ValueTask.CompletedTask;
+
+    private ValueTask<MySqlConnection> OpenAsync(CancellationToken ct) => _db.OpenConnectionAsync(ct);
+
+    public async Task InitializeAsync(CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await MySqlMigrations.ApplyAsync(conn, ct);
+    }
+
+    public async Task<string?> GetMetaAsync(string key, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        return await conn.ExecuteScalarAsync<string?>(Cmd("SELECT value FROM meta WHERE `key` = @key", new { key }, ct));
+    }
+
+    public async Task<string> GetOrAddMetaAsync(string key, string value, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        // A no-op update on a clash: the first writer's value stays and no error is raised.
+        await conn.ExecuteAsync(Cmd("INSERT INTO meta(`key`, value) VALUES (@key, @value) ON DUPLICATE KEY UPDATE `key` = `key`", new { key, value }, ct));
+        // A separate statement (autocommit): it sees a concurrent first writer's row.
+        return await conn.ExecuteScalarAsync<string>(Cmd("SELECT value FROM meta WHERE `key` = @key", new { key }, ct)) ?? value;
+    }
+
+    public async Task<bool> TryCreateUserAsync(UserAccount user, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        try
+        {
+            await conn.ExecuteAsync(Cmd(
+                "INSERT INTO users(user_id, login_id, password_hash, role, created_at) VALUES (@UserId, @LoginId, @PasswordHash, @Role, @CreatedAt)",
+                new { user.UserId, user.LoginId, user.PasswordHash, user.Role, CreatedAt = ToDb(user.CreatedAt) }, ct));
+            return true;
+        }
+        catch (MySqlException ex) when (ex.Number == DuplicateKey)
+        {
+            // As ON CONFLICT (login_id) DO NOTHING: a taken login is an answer; a clash on the user id is not.
+            if (await conn.ExecuteScalarAsync<long>(Cmd("SELECT COUNT(*) FROM users WHERE login_id = @LoginId", new { user.LoginId }, ct)) > 0) return false;
+            throw;
+        }
+    }
+
+    public async Task<UserAccount?> FindUserByLoginAsync(string loginId, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var cmd = new MySqlCommand("SELECT user_id, login_id, password_hash, role, created_at FROM users WHERE login_id = @loginId", conn);
+        cmd.Parameters.AddWithValue("@loginId", loginId);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) ? new UserAccount(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), Time(r, 4)) : null;
+    }
+
+    public async Task UpdateUserAsync(UserAccount user, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await conn.ExecuteAsync(Cmd("UPDATE users SET password_hash = @PasswordHash, role = @Role WHERE user_id = @UserId",
+            new { user.PasswordHash, user.Role, user.UserId }, ct));
+    }
+
+    public async Task<long?> TryCreateCampaignAsync(CampaignDefinition d, DateTimeOffset createdAt, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        long id;
+        await using (var insert = new MySqlCommand(
+            """
+            INSERT INTO campaigns(name, total_quantity, coupon_valid_until, benefit_type, benefit_value, created_at)
+            VALUES (@name, @total, @validUntil, @benefitType, @benefitValue, @createdAt)
+            """, conn, tx))
+        {
+            insert.Parameters.AddWithValue("@name", d.Name);
+            insert.Parameters.AddWithValue("@total", d.TotalQuantity);
+            insert.Parameters.AddWithValue("@validUntil", Nullable(d.CouponValidUntil));
+            insert.Parameters.AddWithValue("@benefitType", (object?)d.Benefit?.Type ?? DBNull.Value);
+            insert.Parameters.AddWithValue("@benefitValue", (object?)d.Benefit?.Value.ToString(CultureInfo.InvariantCulture) ?? DBNull.Value);
+            insert.Parameters.AddWithValue("@createdAt", ToDb(createdAt));
+            try
+            {
+                await insert.ExecuteNonQueryAsync(ct);
+            }
+            catch (MySqlException ex) when (ex.Number == DuplicateKey)
+            {
+                return null; // the name is the only unique column a new campaign can clash on; rolled back on dispose
+            }
+            id = insert.LastInsertedId;
+        }
+
+        if (d.Windows.Count > 0)
+        {
+            await using var windows = new MySqlCommand { Connection = conn, Transaction = tx };
+            windows.CommandText = "INSERT INTO campaign_windows(campaign_id, window_index, starts_at, ends_at, quota) VALUES " +
+                Values(windows, Enumerable.Range(0, d.Windows.Count).ToList(),
+                    _ => id, i => i, i => ToDb(d.Windows[i].StartsAt), i => ToDb(d.Windows[i].EndsAt), i => d.Windows[i].Quota);
+            await windows.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+        return id;
+    }
+
+    public async Task<StoredCampaign?> GetCampaignAsync(long campaignId, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        return (await ReadCampaignAsync(conn, null, campaignId, ct))?.Campaign;
+    }
+
+    private const string CampaignColumns =
+        "name, total_quantity, coupon_valid_until, benefit_type, benefit_value, created_at, version, paused_at, cancelled_at, issued_revoked, issued_count";
+
+    /// <summary>The campaign and its committed count; inside <paramref name="tx"/> its row stays locked until the transaction ends.</summary>
+    private static async Task<(StoredCampaign Campaign, int Issued)?> ReadCampaignAsync(MySqlConnection conn, MySqlTransaction? tx, long campaignId, CancellationToken ct)
+    {
+        await using var cmd = new MySqlCommand(
+            $"""
+            SELECT {CampaignColumns} FROM campaigns WHERE campaign_id = @id{(tx is null ? "" : " FOR UPDATE")};
+            SELECT starts_at, ends_at, quota FROM campaign_windows WHERE campaign_id = @id ORDER BY window_index;
+            """, conn, tx);
+        cmd.Parameters.AddWithValue("@id", campaignId);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        if (!await r.ReadAsync(ct)) return null;
+        var name = r.GetString(0);
+        var total = Int(r, 1);
+        var validUntil = NullableTime(r, 2);
+        var benefit = r.IsDBNull(3) ? null : new Benefit(r.GetString(3), decimal.Parse(r.GetString(4), CultureInfo.InvariantCulture));
+        var createdAt = Time(r, 5);
+        var version = Int(r, 6);
+        var pausedAt = NullableTime(r, 7);
+        var cancelledAt = NullableTime(r, 8);
+        var revoked = Convert.ToBoolean(r.GetValue(9), CultureInfo.InvariantCulture);
+        var issued = Int(r, 10);
+
+        await r.NextResultAsync(ct);
+        var windows = new List<CampaignWindow>();
+        while (await r.ReadAsync(ct)) windows.Add(new CampaignWindow(Time(r, 0), Time(r, 1), r.IsDBNull(2) ? null : Int(r, 2)));
+        return (new StoredCampaign(campaignId, name, total, windows, validUntil, benefit, createdAt, version, pausedAt, cancelledAt, revoked), issued);
+    }
+
+    public async Task<ICampaignEdit?> BeginCampaignEditAsync(long campaignId, CancellationToken ct)
+    {
+        var conn = await OpenAsync(ct);
+        // The campaign row is locked FOR UPDATE from the start: group commits of it wait at their counter update.
+        return await CampaignEditOpener.OpenAsync(conn,
+            async () => await conn.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct),
+            tx => ReadCampaignAsync(conn, tx, campaignId, ct),
+            (tx, campaign, issued) => new Edit(conn, tx, campaign, issued));
+    }
+
+    public async Task<IReadOnlyList<AuditEntry>> ListAuditAsync(long campaignId, int limit, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var cmd = new MySqlCommand("SELECT at, actor, action, changes FROM campaign_audit WHERE campaign_id = @id ORDER BY audit_id DESC LIMIT @limit", conn);
+        cmd.Parameters.AddWithValue("@id", campaignId);
+        cmd.Parameters.AddWithValue("@limit", limit);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        var entries = new List<AuditEntry>();
+        while (await r.ReadAsync(ct)) entries.Add(new AuditEntry(Time(r, 0), r.GetString(1), r.GetString(2), AuditJson.Read(r.GetString(3))));
+        return entries;
+    }
+
+    public async Task<IReadOnlyDictionary<long, int>> GetCampaignVersionsAsync(IReadOnlyCollection<long> campaignIds, CancellationToken ct)
+    {
+        var versions = new Dictionary<long, int>();
+        if (campaignIds.Count == 0) return versions;
+        await using var conn = await OpenAsync(ct);
+        await using var r = await conn.ExecuteReaderAsync(Cmd("SELECT campaign_id, version FROM campaigns WHERE campaign_id IN @ids", new { ids = campaignIds.ToArray() }, ct));
+        while (await r.ReadAsync(ct)) versions[Long(r, 0)] = Int(r, 1);
+        return versions;
+    }
+
+    /// <summary>The campaign's row is locked (FOR UPDATE) from the start: group commits of it wait at their counter update.</summary>
+    private sealed class Edit(MySqlConnection conn, MySqlTransaction tx, StoredCampaign current, int issued) : ICampaignEdit
+    {
+        public StoredCampaign Current { get; } = current;
+        public int IssuedCount { get; } = issued;
+
+        public async Task<bool> WriteAsync(StoredCampaign c, CancellationToken ct)
+        {
+            // MySQL cannot read the updated table in the UPDATE's own subquery (error 1093): look first; a campaign
+            // that takes the name meanwhile still fails the UPDATE on the UNIQUE index below.
+            if (await conn.ExecuteScalarAsync<long>(Cmd("SELECT COUNT(*) FROM campaigns WHERE name = @Name AND campaign_id <> @Id", new { c.Name, c.Id }, ct, tx)) > 0)
+                return false;
+            await using var cmd = new MySqlCommand { Connection = conn, Transaction = tx };
+            var sql = new StringBuilder(
+                """
+                UPDATE campaigns SET name = @name, total_quantity = @total, coupon_valid_until = @validUntil, benefit_type = @benefitType,
+                    benefit_value = @benefitValue, version = @version, paused_at = @pausedAt, cancelled_at = @cancelledAt, issued_revoked = @revoked
+                WHERE campaign_id = @id;
+                """);
+            cmd.Parameters.AddWithValue("@name", c.Name);
+            cmd.Parameters.AddWithValue("@total", c.TotalQuantity);
+            cmd.Parameters.AddWithValue("@validUntil", Nullable(c.CouponValidUntil));
+            cmd.Parameters.AddWithValue("@benefitType", (object?)c.Benefit?.Type ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("@benefitValue", (object?)c.Benefit?.Value.ToString(CultureInfo.InvariantCulture) ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("@version", c.Version);
+            cmd.Parameters.AddWithValue("@pausedAt", Nullable(c.PausedAt));
+            cmd.Parameters.AddWithValue("@cancelledAt", Nullable(c.CancelledAt));
+            cmd.Parameters.AddWithValue("@revoked", c.IssuedRevoked);
+            cmd.Parameters.AddWithValue("@id", c.Id);
+            cmd.Parameters.AddWithValue("@count", c.Windows.Count);
+            // Windows keep their index: started ones are unchanged, later ones are rewritten, extra ones dropped.
+            // VALUES(col) is the row that clashed (deprecated in MySQL 8.0.20 but still there; MariaDB has no alias syntax).
+            if (c.Windows.Count > 0)
+            {
+                sql.Append("INSERT INTO campaign_windows(campaign_id, window_index, starts_at, ends_at, quota) VALUES ")
+                    .Append(Values(cmd, Enumerable.Range(0, c.Windows.Count).ToList(),
+                        _ => c.Id, i => i, i => ToDb(c.Windows[i].StartsAt), i => ToDb(c.Windows[i].EndsAt), i => c.Windows[i].Quota))
+                    .Append(" ON DUPLICATE KEY UPDATE starts_at = VALUES(starts_at), ends_at = VALUES(ends_at), quota = VALUES(quota);\n");
+            }
+            sql.Append("DELETE FROM campaign_windows WHERE campaign_id = @id AND window_index >= @count;");
+            cmd.CommandText = sql.ToString();
+            try
+            {
+                await cmd.ExecuteNonQueryAsync(ct);
+            }
+            catch (MySqlException ex) when (ex.Number == DuplicateKey)
+            {
+                return false; // a campaign created with this name meanwhile; the transaction is rolled back on dispose
+            }
+            // The row is locked since the edit began and campaigns are never deleted: it was written.
+            return true;
+        }
+
+        public async Task CommitAsync(AuditEntry audit, CancellationToken ct)
+        {
+            await conn.ExecuteAsync(Cmd("INSERT INTO campaign_audit(campaign_id, at, actor, action, changes) VALUES (@id, @at, @actor, @action, @changes)",
+                new { id = Current.Id, at = ToDb(audit.At), actor = audit.Actor, action = audit.Action, changes = AuditJson.Write(audit.Changes) }, ct, tx));
+            await tx.CommitAsync(ct);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await tx.DisposeAsync();
+            await conn.DisposeAsync();
+        }
+    }
+
+    public async Task<long?> FindCampaignIdByNameAsync(string name, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        return await conn.ExecuteScalarAsync<long?>(Cmd("SELECT campaign_id FROM campaigns WHERE name = @name", new { name }, ct));
+    }
+
+    public async Task<CampaignCounts> GetCountsAsync(long campaignId, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var r = await conn.ExecuteReaderAsync(Cmd(
+            """
+            SELECT issued_count FROM campaigns WHERE campaign_id = @campaignId;
+            SELECT issued_count FROM campaign_windows WHERE campaign_id = @campaignId ORDER BY window_index;
+            SELECT COUNT(*) FROM coupons WHERE campaign_id = @campaignId AND redeemed_at IS NOT NULL;
+            """, new { campaignId }, ct));
+        var issued = await r.ReadAsync(ct) ? Int(r, 0) : 0;
+        await r.NextResultAsync(ct);
+        var perWindow = new List<int>();
+        while (await r.ReadAsync(ct)) perWindow.Add(Int(r, 0));
+        await r.NextResultAsync(ct);
+        var redeemed = await r.ReadAsync(ct) ? Int(r, 0) : 0;
+        return new CampaignCounts(issued, perWindow, redeemed);
+    }
+
+    private const string CouponColumns =
+        "campaign_id, user_id, sequence, code, issued_at, COALESCE(window_index, -grant_no), order_id, redeemed_at, redemption_cancelled_at, revoked_at";
+
+    public async Task<IReadOnlyList<IssuedCoupon>> ListCouponsAsync(long campaignId, long afterSequence, int limit, CouponFilter filter, CancellationToken ct) =>
+        await QueryCouponsAsync(
+            $"SELECT {CouponColumns} FROM coupons WHERE campaign_id = @campaignId AND sequence > @afterSequence{CouponFilters.Sql(filter)} ORDER BY sequence LIMIT @limit",
+            new { campaignId, afterSequence, limit }, ct);
+
+    public Task<CouponChange> RedeemCouponAsync(long campaignId, long sequence, string orderId, DateTimeOffset at, CancellationToken ct) =>
+        ChangeCouponAsync("order_id = @orderId, redeemed_at = @at WHERE campaign_id = @campaignId AND sequence = @sequence AND redeemed_at IS NULL AND revoked_at IS NULL",
+            new { campaignId, sequence, orderId, at = ToDb(at) }, ct);
+
+    public Task<CouponChange> CancelRedemptionAsync(long campaignId, long sequence, string orderId, DateTimeOffset at, CancellationToken ct) =>
+        ChangeCouponAsync("order_id = NULL, redeemed_at = NULL, redemption_cancelled_at = @at WHERE campaign_id = @campaignId AND sequence = @sequence AND order_id = @orderId",
+            new { campaignId, sequence, orderId, at = ToDb(at) }, ct);
+
+    public Task<CouponChange> RevokeCouponAsync(long campaignId, long sequence, DateTimeOffset at, CancellationToken ct) =>
+        ChangeCouponAsync("revoked_at = @at WHERE campaign_id = @campaignId AND sequence = @sequence AND revoked_at IS NULL",
+            new { campaignId, sequence, at = ToDb(at) }, ct);
+
+    /// <summary>
+    /// One conditional UPDATE (the row lock decides between concurrent callers), then the row as it is. MySQL has no
+    /// RETURNING: both run in one transaction, so the row read is the one this UPDATE left (its lock is still held).
+    /// </summary>
+    private async Task<CouponChange> ChangeCouponAsync(string setAndWhere, object parameters, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+        bool changed;
+        IssuedCoupon? coupon;
+        await using (var r = await conn.ExecuteReaderAsync(Cmd(
+            $"""
+            UPDATE coupons SET {setAndWhere};
+            SELECT ROW_COUNT();
+            SELECT {CouponColumns} FROM coupons WHERE campaign_id = @campaignId AND sequence = @sequence;
+            """, parameters, ct, tx)))
+        {
+            changed = await r.ReadAsync(ct) && Long(r, 0) == 1;
+            await r.NextResultAsync(ct);
+            coupon = await r.ReadAsync(ct) ? ReadCoupon(r) : null;
+        }
+        await tx.CommitAsync(ct);
+        return new CouponChange(changed, coupon);
+    }
+
+    public async Task<IReadOnlyList<IssuedCoupon>> ListRecentCouponsAsync(long campaignId, int limit, CancellationToken ct) =>
+        await QueryCouponsAsync($"SELECT {CouponColumns} FROM coupons WHERE campaign_id = @campaignId ORDER BY sequence DESC LIMIT @limit", new { campaignId, limit }, ct);
+
+    public async Task<IReadOnlyList<long>> ListCampaignIdsAsync(int limit, CancellationToken ct) =>
+        await QueryIdsAsync("SELECT campaign_id FROM campaigns ORDER BY campaign_id DESC LIMIT @limit", new { limit }, ct);
+
+    public async Task<IReadOnlyList<long>> ListActiveCampaignIdsAsync(DateTimeOffset endsAfter, CancellationToken ct) =>
+        await QueryIdsAsync("SELECT DISTINCT campaign_id FROM campaign_windows WHERE ends_at > @endsAfter", new { endsAfter = ToDb(endsAfter) }, ct);
+
+    public async Task<IReadOnlyList<IssuedCoupon>> ListUserCouponsAsync(string userId, CancellationToken ct) =>
+        await QueryCouponsAsync($"SELECT {CouponColumns} FROM coupons WHERE user_id = @userId ORDER BY issued_at, campaign_id", new { userId }, ct);
+
+    public async Task<IssuedCoupon?> FindCouponAsync(long campaignId, long sequence, CancellationToken ct) =>
+        (await QueryCouponsAsync($"SELECT {CouponColumns} FROM coupons WHERE campaign_id = @campaignId AND sequence = @sequence", new { campaignId, sequence }, ct))
+            .SingleOrDefault();
+
+    public async Task<GateSnapshot> LoadGateSnapshotAsync(long campaignId, CancellationToken ct)
+    {
+        var coupons = await QueryCouponsAsync($"SELECT {CouponColumns} FROM coupons WHERE campaign_id = @campaignId", new { campaignId }, ct);
+        return new GateSnapshot(coupons, coupons.Count == 0 ? 0 : coupons.Max(c => c.Sequence));
+    }
+
+    public async Task<InvariantReport> CheckInvariantsAsync(long campaignId, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        // InnoDB's REPEATABLE READ reads every statement from the snapshot of the first one.
+        return await InvariantQuery.RunAsync(conn, campaignId, IsolationLevel.RepeatableRead, ct);
+    }
+
+    public async Task<bool> IsHealthyAsync(CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        return await conn.ExecuteScalarAsync<long>(Cmd("SELECT 1", null, ct)) == 1;
+    }
+
+    private async Task<List<IssuedCoupon>> QueryCouponsAsync(string sql, object parameters, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        return await QueryCouponsAsync(conn, null, sql, parameters, ct);
+    }
+
+    private static async Task<List<IssuedCoupon>> QueryCouponsAsync(MySqlConnection conn, MySqlTransaction? tx, string sql, object parameters, CancellationToken ct)
+    {
+        await using var reader = await conn.ExecuteReaderAsync(Cmd(sql, parameters, ct, tx));
+        var coupons = new List<IssuedCoupon>();
+        while (await reader.ReadAsync(ct)) coupons.Add(ReadCoupon(reader));
+        return coupons;
+    }
+
+    private async Task<List<long>> QueryIdsAsync(string sql, object parameters, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var r = await conn.ExecuteReaderAsync(Cmd(sql, parameters, ct));
+        var ids = new List<long>();
+        while (await r.ReadAsync(ct)) ids.Add(Long(r, 0));
+        return ids;
+    }
+
+    // Column order of CouponColumns. A granted coupon's window is minus its grant's number (see IssuedCoupon).
+    private static IssuedCoupon ReadCoupon(DbDataReader r) =>
+        new(Long(r, 0), r.GetString(1), Long(r, 2), r.GetString(3), Time(r, 4), Int(r, 5),
+            r.IsDBNull(6) ? null : r.GetString(6), NullableTime(r, 7), NullableTime(r, 8), NullableTime(r, 9));
+
+    // Integers are read by value: campaign ids are INT UNSIGNED and expressions widen to BIGINT.
+    private static long Long(DbDataReader r, int column) => Convert.ToInt64(r.GetValue(column), CultureInfo.InvariantCulture);
+
+    private static int Int(DbDataReader r, int column) => Convert.ToInt32(r.GetValue(column), CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset Time(DbDataReader r, int column) => new(DateTime.SpecifyKind(r.GetDateTime(column), DateTimeKind.Utc));
+
+    private static DateTimeOffset? NullableTime(DbDataReader r, int column) => r.IsDBNull(column) ? null : Time(r, column);
+
+    /// <summary>UTC, in whole milliseconds: what a DATETIME(3) column keeps.</summary>
+    private static DateTime ToDb(DateTimeOffset t) => DateTimeOffset.FromUnixTimeMilliseconds(t.ToUnixTimeMilliseconds()).UtcDateTime;
+
+    private static object Nullable(DateTimeOffset? t) => t is { } v ? ToDb(v) : DBNull.Value;
+
+    /// <summary>
+    /// "(@p0_0, @p0_1, ...), (@p1_0, ...)" for a multi-row VALUES list, adding the parameters to <paramref name="cmd"/>
+    /// (a null value is SQL NULL).
+    /// </summary>
+    private static string Values<T>(MySqlCommand cmd, IReadOnlyList<T> rows, params Func<T, object?>[] columns)
+    {
+        var sql = new StringBuilder(rows.Count * columns.Length * 10);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            sql.Append(i == 0 ? "(" : ", (");
+            for (var c = 0; c < columns.Length; c++)
+            {
+                var name = "@p" + i.ToString(CultureInfo.InvariantCulture) + "_" + c.ToString(CultureInfo.InvariantCulture);
+                if (c > 0) sql.Append(", ");
+                sql.Append(name);
+                cmd.Parameters.AddWithValue(name, columns[c](rows[i]) ?? DBNull.Value);
+            }
+            sql.Append(')');
+        }
+        return sql.ToString();
+    }
+
+    private static CommandDefinition Cmd(string sql, object? parameters, CancellationToken ct, MySqlTransaction? tx = null) =>
+        new(sql, parameters, tx, cancellationToken: ct);
+}
