@@ -130,7 +130,7 @@ public sealed partial class MySqlCouponStore
 
         if (written.Count > 0)
         {
-            var rows = written.Values.Order().Select(i => batch[i]).OrderBy(c => c.CampaignId).ThenBy(c => c.Sequence).ToList();
+            var rows = written.Values.Select(i => batch[i]).OrderBy(c => c.CampaignId).ThenBy(c => c.Sequence).ToList();
             await using var cmd = new MySqlCommand { Connection = conn, Transaction = tx };
             cmd.Parameters.AddWithValue("@now", DateTime.UtcNow);
             var sql = new StringBuilder("INSERT INTO coupons(campaign_id, sequence, user_id, code, window_index, grant_no, issued_at, committed_at) VALUES ");
