@@ -34,6 +34,12 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
                     ? "The request body must be application/json."
                     : "The request could not be read.");
                 break;
+            case var outage when Issuance.StoreUnavailableException.IsOutage(outage):
+                // The store is down (a catalog miss, a read): the client retries, as the issue path's own 503s say.
+                LogStoreOutage(http.Request.Method, http.Request.Path, exception.GetType().Name);
+                (status, code, detail) = (503, ErrorCodes.ServiceUnavailable, "The store is briefly unavailable; retry shortly.");
+                http.Response.Headers.RetryAfter = "1";
+                break;
             default:
                 LogUnhandled(exception, http.Request.Method, http.Request.Path);
                 (status, code, detail) = (500, ErrorCodes.ServerError, "An unexpected error occurred.");
@@ -64,6 +70,9 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Rejected {Method} {Path}: {Code} ({Reason})")]
     private partial void LogBadRequest(string method, string path, string code, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Path} answered 503: the store is unreachable ({Exception})")]
+    private partial void LogStoreOutage(string method, string path, string exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error in {Method} {Path}")]
     private partial void LogUnhandled(Exception ex, string method, string path);

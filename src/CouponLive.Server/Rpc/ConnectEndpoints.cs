@@ -87,7 +87,7 @@ public static partial class ConnectEndpoints
             var error = ex switch
             {
                 RpcStatusException rpc => rpc,
-                StoreUnavailableException => RpcStatusException.StoreUnavailable,
+                _ when StoreUnavailableException.IsOutage(ex) => RpcStatusException.StoreUnavailable,
                 _ => null,
             };
             if (error is null)

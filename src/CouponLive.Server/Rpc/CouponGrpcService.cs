@@ -50,7 +50,7 @@ public sealed class CouponGrpcService(CouponRpcService rpc) : CouponServiceBase
             // (commits are never cancelled, only no longer awaited).
             outcome = refusal ?? await call(user!).WaitAsync(context.CancellationToken);
         }
-        catch (StoreUnavailableException)
+        catch (Exception ex) when (StoreUnavailableException.IsOutage(ex))
         {
             outcome = RpcStatusException.StoreUnavailable;
         }
