@@ -3,7 +3,7 @@
 # Everything lives under $ROOT/.data (override: COUPONLIVE_SERVICES_DIR); the system's default
 # PostgreSQL cluster, MariaDB and Redis are never touched.
 #
-# Usage: scripts/services.sh start|postgres|stop|status|env|reset-db|stop-postgres|start-postgres|restart-redis|stop-redis|start-redis
+# Usage: scripts/services.sh start|postgres|stop|status|env|reset-db|stop-postgres|start-postgres|stop-mysql|start-mysql|restart-redis|stop-redis|start-redis
 # (postgres: install and start PostgreSQL only, for scripts/cluster.sh, which brings its own Redis)
 set -euo pipefail
 
@@ -376,12 +376,14 @@ main() {
     status)         need_pgbin; status ;;
     stop)           need_pgbin; stop_redis; stop_postgres fast; stop_mysql ;;
     stop-postgres)  need_pgbin; stop_postgres immediate ;;
+    stop-mysql)     stop_mysql ;;
+    start-mysql)    start_mysql ;;
     start-postgres) need_pgbin; start_postgres ;;
     restart-redis)  stop_redis; start_redis ;;
     stop-redis)     stop_redis ;;
     start-redis)    start_redis ;;
     reset-db)       need_pgbin; reset_db ;;
-    *) echo "usage: $0 start|postgres|stop|status|env|reset-db|stop-postgres|start-postgres|restart-redis|stop-redis|start-redis" >&2; exit 2 ;;
+    *) echo "usage: $0 start|postgres|stop|status|env|reset-db|stop-postgres|start-postgres|stop-mysql|start-mysql|restart-redis|stop-redis|start-redis" >&2; exit 2 ;;
   esac
 }
 

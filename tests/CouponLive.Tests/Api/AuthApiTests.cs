@@ -161,3 +161,5 @@ public abstract class AuthApiTests(ServerFixture fixture)
 public sealed class EmbeddedAuthApiTests(EmbeddedServerFixture fixture) : AuthApiTests(fixture), IClassFixture<EmbeddedServerFixture>;
 
 public sealed class ProductionAuthApiTests(ProductionServerFixture fixture) : AuthApiTests(fixture), IClassFixture<ProductionServerFixture>;
+
+public sealed class MySqlAuthApiTests(ProductionMySqlServerFixture fixture) : AuthApiTests(fixture), IClassFixture<ProductionMySqlServerFixture>;

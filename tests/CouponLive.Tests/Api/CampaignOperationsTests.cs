@@ -305,3 +305,5 @@ public abstract class CampaignOperationsTests(ServerFixture fixture)
 public sealed class EmbeddedCampaignOperationsTests(EmbeddedServerFixture fixture) : CampaignOperationsTests(fixture), IClassFixture<EmbeddedServerFixture>;
 
 public sealed class ProductionCampaignOperationsTests(ProductionServerFixture fixture) : CampaignOperationsTests(fixture), IClassFixture<ProductionServerFixture>;
+
+public sealed class MySqlCampaignOperationsTests(ProductionMySqlServerFixture fixture) : CampaignOperationsTests(fixture), IClassFixture<ProductionMySqlServerFixture>;

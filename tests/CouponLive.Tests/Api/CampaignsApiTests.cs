@@ -178,3 +178,5 @@ public abstract class CampaignsApiTests(ServerFixture fixture)
 public sealed class EmbeddedCampaignsApiTests(EmbeddedServerFixture fixture) : CampaignsApiTests(fixture), IClassFixture<EmbeddedServerFixture>;
 
 public sealed class ProductionCampaignsApiTests(ProductionServerFixture fixture) : CampaignsApiTests(fixture), IClassFixture<ProductionServerFixture>;
+
+public sealed class MySqlCampaignsApiTests(ProductionMySqlServerFixture fixture) : CampaignsApiTests(fixture), IClassFixture<ProductionMySqlServerFixture>;

@@ -109,3 +109,5 @@ public abstract class ConcurrencyTests(ServerFixture fixture)
 public sealed class EmbeddedConcurrencyTests(EmbeddedServerFixture fixture) : ConcurrencyTests(fixture), IClassFixture<EmbeddedServerFixture>;
 
 public sealed class ProductionConcurrencyTests(ProductionServerFixture fixture) : ConcurrencyTests(fixture), IClassFixture<ProductionServerFixture>;
+
+public sealed class MySqlConcurrencyTests(ProductionMySqlServerFixture fixture) : ConcurrencyTests(fixture), IClassFixture<ProductionMySqlServerFixture>;

@@ -45,10 +45,12 @@ public abstract class GrantRestartTests(ServerMode mode)
         Assert.Equal(0, done["alreadyHeld"]!.GetValue<int>());
         var report = await second.CheckAsync(new JsonObject { ["id"] = id });
         Assert.True(report.Violations().Count == 0 && report.SoldExactly, report.ToString());
-        if (state.Postgres is { } db) await TestServices.DropDatabaseAsync(db);
+        await state.DropDatabaseAsync();
     }
 }
 
 public sealed class EmbeddedGrantRestartTests() : GrantRestartTests(ServerMode.Embedded);
 
 public sealed class ProductionGrantRestartTests() : GrantRestartTests(ServerMode.Production);
+
+public sealed class MySqlGrantRestartTests() : GrantRestartTests(ServerMode.ProductionMySql);

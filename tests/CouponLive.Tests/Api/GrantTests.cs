@@ -166,3 +166,5 @@ public abstract class GrantTests(ServerFixture fixture)
 public sealed class EmbeddedGrantTests(EmbeddedServerFixture fixture) : GrantTests(fixture), IClassFixture<EmbeddedServerFixture>;
 
 public sealed class ProductionGrantTests(ProductionServerFixture fixture) : GrantTests(fixture), IClassFixture<ProductionServerFixture>;
+
+public sealed class MySqlGrantTests(ProductionMySqlServerFixture fixture) : GrantTests(fixture), IClassFixture<ProductionMySqlServerFixture>;

@@ -160,3 +160,5 @@ public abstract class IssueApiTests(ServerFixture fixture)
 public sealed class EmbeddedIssueApiTests(EmbeddedServerFixture fixture) : IssueApiTests(fixture), IClassFixture<EmbeddedServerFixture>;
 
 public sealed class ProductionIssueApiTests(ProductionServerFixture fixture) : IssueApiTests(fixture), IClassFixture<ProductionServerFixture>;
+
+public sealed class MySqlIssueApiTests(ProductionMySqlServerFixture fixture) : IssueApiTests(fixture), IClassFixture<ProductionMySqlServerFixture>;

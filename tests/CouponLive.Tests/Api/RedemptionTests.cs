@@ -168,3 +168,5 @@ public abstract class RedemptionTests(ServerFixture fixture)
 public sealed class EmbeddedRedemptionTests(EmbeddedServerFixture fixture) : RedemptionTests(fixture), IClassFixture<EmbeddedServerFixture>;
 
 public sealed class ProductionRedemptionTests(ProductionServerFixture fixture) : RedemptionTests(fixture), IClassFixture<ProductionServerFixture>;
+
+public sealed class MySqlRedemptionTests(ProductionMySqlServerFixture fixture) : RedemptionTests(fixture), IClassFixture<ProductionMySqlServerFixture>;

@@ -26,12 +26,15 @@ public sealed class SettingsValidationTests
 
     [Theory]
     [InlineData("Auth__Issuers__0__Authority=http://127.0.0.1:1;Auth__Issuers__0__Audience=a", "Auth:Issuers:0:Authority is plain http: set Auth:Issuers:0:RequireHttps to false")]
+    [InlineData("ConnectionStrings__Postgres=Host=x;ConnectionStrings__MySql=Server=y;ConnectionStrings__Redis=z",
+        "ConnectionStrings:Postgres and ConnectionStrings:MySql are both set")]
+    [InlineData("ConnectionStrings__MySql=Server=y", "ConnectionStrings:MySql is set but ConnectionStrings:Redis is not")]
     [InlineData("Auth__Issuers__0__Authority=https://idp.example;Auth__Issuers__0__JwksUrl=https://idp.example/jwks;Auth__Issuers__0__Audience=a",
         "Auth:Issuers:0: set exactly one of Authority, JwksUrl and PublicKeyPem")]
     [InlineData("Auth__Issuers__0__Authority=https://idp.example", "Auth:Issuers:0:Audience is required")]
     [InlineData("Auth__Issuers__0__JwksUrl=https://idp.example/jwks;Auth__Issuers__0__Audience=a", "Auth:Issuers:0:Issuer is required")]
     [InlineData("Auth__Issuers__0__PublicKeyPem=not a key;Auth__Issuers__0__Issuer=x;Auth__Issuers__0__Audience=a", "Auth:Issuers:0:PublicKeyPem is not an RSA or EC public key")]
-    public async Task Identity_provider_settings_are_checked_at_start(string settings, string message)
+    public async Task Settings_that_go_together_are_checked_at_start_with_their_names(string settings, string message)
     {
         var state = await CouponLiveServer.NewStateAsync(ServerMode.Embedded);
         var values = settings.Split(';').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);

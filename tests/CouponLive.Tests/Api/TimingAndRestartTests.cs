@@ -118,6 +118,8 @@ public sealed class EmbeddedRestartTests() : RestartTests(ServerMode.Embedded);
 
 public sealed class ProductionRestartTests() : RestartTests(ServerMode.Production);
 
+public sealed class MySqlRestartTests() : RestartTests(ServerMode.ProductionMySql);
+
 /// <summary>Production mode, where Redis's clock decides: real time, polled.</summary>
 public sealed class ProductionTimingTests
 {

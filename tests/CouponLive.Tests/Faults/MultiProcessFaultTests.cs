@@ -8,7 +8,7 @@ namespace CouponLive.Tests.Faults;
 /// with the same code (I5), I1-I4 hold, and with enough demand left the campaign sells exactly out (I6).
 /// </summary>
 [Collection(nameof(FaultDrills))]
-public sealed class MultiProcessFaultTests : SaleDrill
+public class MultiProcessFaultTests : SaleDrill
 {
     [Fact]
     public async Task Three_processes_3000_users_clicking_twice_get_exactly_500_coupons()
@@ -66,7 +66,7 @@ public sealed class MultiProcessFaultTests : SaleDrill
     }
 
     [Fact]
-    public async Task PostgreSQL_down_for_seconds_mid_sale_answers_503_and_loses_nothing()
+    public async Task The_store_down_for_seconds_mid_sale_answers_503_and_loses_nothing()
     {
         var servers = await StartServersAsync(2, new() { ["Issuance__CommitTimeout"] = "00:00:01" });
         var campaignId = await CreateCampaignAsync(servers[0].BaseAddress, 400);
@@ -76,10 +76,10 @@ public sealed class MultiProcessFaultTests : SaleDrill
         var sale = driver.RunAsync(users: 2_000, clicks: 2, concurrency: 200, budget: TimeSpan.FromSeconds(120), maxAttemptsPerClick: 200);
         var fault = await WhenAsync(driver, 100, async () =>
         {
-            await Services("stop-postgres");
+            await Services("stop-" + StoreService);
             stopped = System.Diagnostics.Stopwatch.GetTimestamp();
             await Task.Delay(TimeSpan.FromSeconds(3));
-            await Services("start-postgres");
+            await Services("start-" + StoreService);
             returned = System.Diagnostics.Stopwatch.GetTimestamp();
         }, TimeSpan.FromSeconds(60));
         await sale;
@@ -92,7 +92,7 @@ public sealed class MultiProcessFaultTests : SaleDrill
         var p99 = during.Length == 0 ? 0 : during[Math.Min(during.Length - 1, (int)Math.Ceiling(0.99 * during.Length) - 1)];
         var back = driver.FirstSuccessAfter(returned);
         TestContext.Current.SendDiagnosticMessage(
-            $"drill postgres stopped 3 s: 503 p99 {p99:F1} ms over {during.Length} after the first second; first success {back?.TotalSeconds:F2} s after it returned; {driver}");
+            $"drill {StoreService} stopped 3 s: 503 p99 {p99:F1} ms over {during.Length} after the first second; first success {back?.TotalSeconds:F2} s after it returned; {driver}");
         Assert.True(during.Length > 100 && p99 < 50, $"503 p99 while the store was down: {p99:F1} ms over {during.Length}; {driver}");
         Assert.True(driver.Other + driver.TransportErrors == 0, $"{driver}\n{string.Join("\n", servers.Select(s => s.Output))}");
     }
@@ -120,4 +120,11 @@ public sealed class MultiProcessFaultTests : SaleDrill
         var endpoint = TestServices.Redis.Split(',')[0].Split(':');
         return Shell.RunAsync("redis-cli", ["-h", endpoint[0], "-p", endpoint.Length > 1 ? endpoint[1] : "6379", .. command]);
     }
+}
+
+/// <summary>The same drills with MySQL (MariaDB) as the store.</summary>
+[Collection(nameof(FaultDrills))]
+public sealed class MySqlMultiProcessFaultTests : MultiProcessFaultTests
+{
+    protected override ServerMode Mode => ServerMode.ProductionMySql;
 }

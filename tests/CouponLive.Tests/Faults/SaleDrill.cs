@@ -16,13 +16,19 @@ public abstract class SaleDrill : IAsyncLifetime
 
     protected ServerState State { get; private set; } = null!;
 
-    public virtual async ValueTask InitializeAsync() => State = await CouponLiveServer.NewStateAsync(ServerMode.Production);
+    /// <summary>Production mode on PostgreSQL; a subclass may run the same drills on MySQL.</summary>
+    protected virtual ServerMode Mode => ServerMode.Production;
+
+    /// <summary>The SQL store's name in scripts/services.sh (stop-postgres, start-mysql...).</summary>
+    protected string StoreService => Mode == ServerMode.ProductionMySql ? "mysql" : "postgres";
+
+    public virtual async ValueTask InitializeAsync() => State = await CouponLiveServer.NewStateAsync(Mode);
 
     public async ValueTask DisposeAsync()
     {
         foreach (var s in _servers) await s.DisposeAsync();
         for (var i = _resources.Count - 1; i >= 0; i--) await _resources[i].DisposeAsync();
-        await TestServices.DropDatabaseAsync(State.Postgres!);
+        await State.DropDatabaseAsync();
     }
 
     /// <summary>Disposed after the servers, in reverse order of adding.</summary>
@@ -50,7 +56,8 @@ public abstract class SaleDrill : IAsyncLifetime
     /// <summary>Waits (bounded) for the reconciler to land admissions whose process died, then checks everything.</summary>
     protected async Task<InvariantReport> AssertOutcomeAsync(long campaignId, SaleDriver driver, bool expectSoldOut = true)
     {
-        await using var store = PostgresCouponStore.Open(State.Postgres!);
+        var store = OpenStore();
+        await using var closing = (IAsyncDisposable)store;
         var report = await store.CheckInvariantsAsync(campaignId, default);
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (expectSoldOut && !report.SoldExactly && DateTime.UtcNow < deadline)
@@ -72,6 +79,9 @@ public abstract class SaleDrill : IAsyncLifetime
         }
         return report;
     }
+
+    /// <summary>A store of its own on the drill's database, as a tool reading it from outside would have (dispose it).</summary>
+    protected ICouponStore OpenStore() => State.MySql is { } mysql ? MySqlCouponStore.Open(mysql) : PostgresCouponStore.Open(State.Postgres!);
 
     /// <summary>Runs the fault once the driver has seen <paramref name="successes"/>; the success count and the time at the fault.</summary>
     protected static async Task<Fault> WhenAsync(SaleDriver driver, int successes, Func<Task> fault, TimeSpan timeout)

@@ -35,7 +35,7 @@ public sealed class CouponLiveServer : IAsyncDisposable
         _factory = factory;
         DataDirectory = dataDirectory;
         State = state;
-        Mode = state.Postgres is null ? ServerMode.Embedded : ServerMode.Production;
+        Mode = state.MySql is not null ? ServerMode.ProductionMySql : state.Postgres is null ? ServerMode.Embedded : ServerMode.Production;
         factory.UseKestrel(0);
         factory.StartServer();
         var addresses = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
@@ -51,7 +51,8 @@ public sealed class CouponLiveServer : IAsyncDisposable
     public static async Task<ServerState> NewStateAsync(ServerMode mode) => new(
         Directory.CreateTempSubdirectory("couponlive-test-").FullName,
         mode == ServerMode.Production ? await TestServices.CreateDatabaseAsync() : null,
-        mode == ServerMode.Production ? "t" + Guid.NewGuid().ToString("N")[..12] : null);
+        mode == ServerMode.Embedded ? null : "t" + Guid.NewGuid().ToString("N")[..12],
+        MySql: mode == ServerMode.ProductionMySql ? await TestServices.CreateMySqlDatabaseAsync() : null);
 
     public static CouponLiveServer Start(ServerState state, TimeProvider? clock = null, Dictionary<string, string?>? settings = null)
     {
@@ -66,12 +67,7 @@ public sealed class CouponLiveServer : IAsyncDisposable
             web.UseSetting("Admin:Password", AdminPassword);
             web.UseSetting("Logging:LogLevel:Default", "Warning");
             web.UseSetting("Rpc:GrpcUrl", ""); // no fixed gRPC port: many test servers run at once (Connect works on the HTTP/1.1 port)
-            if (state.Postgres is not null)
-            {
-                web.UseSetting("ConnectionStrings:Postgres", state.Postgres);
-                web.UseSetting("ConnectionStrings:Redis", state.RedisConnection);
-                web.UseSetting("Redis:KeyPrefix", state.RedisPrefix);
-            }
+            foreach (var (key, value) in state.ProductionSettings()) web.UseSetting(key, value);
             foreach (var (k, v) in settings ?? []) web.UseSetting(k, v);
             if (clock is not null) web.ConfigureTestServices(s => s.AddSingleton(clock));
         });

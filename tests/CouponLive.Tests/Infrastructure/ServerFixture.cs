@@ -12,10 +12,12 @@ public abstract class ServerFixture(ServerMode mode) : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         await Server.DisposeAsync();
-        if (Server.State.Postgres is { } db) await TestServices.DropDatabaseAsync(db);
+        await Server.State.DropDatabaseAsync();
     }
 }
 
 public sealed class EmbeddedServerFixture() : ServerFixture(ServerMode.Embedded);
 
 public sealed class ProductionServerFixture() : ServerFixture(ServerMode.Production);
+
+public sealed class ProductionMySqlServerFixture() : ServerFixture(ServerMode.ProductionMySql);

@@ -1,3 +1,3 @@
 namespace CouponLive.Tests.Infrastructure;
 
-public enum ServerMode { Embedded, Production }
+public enum ServerMode { Embedded, Production, ProductionMySql }

@@ -57,12 +57,7 @@ public sealed class ServerProcess : IAsyncDisposable
             ["Logging__LogLevel__CouponLive"] = "Information",
             ["Rpc__GrpcUrl"] = grpcUrl,
         };
-        if (state.Postgres is not null)
-        {
-            env["ConnectionStrings__Postgres"] = state.Postgres;
-            env["ConnectionStrings__Redis"] = state.RedisConnection;
-            env["Redis__KeyPrefix"] = state.RedisPrefix!;
-        }
+        foreach (var (key, value) in state.ProductionSettings()) env[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         foreach (var (k, v) in settings ?? []) env[k] = v;
         foreach (var (k, v) in env) info.Environment[k] = v;
 

@@ -11,6 +11,38 @@ public static class TestServices
 {
     public static string Redis => Require("COUPONLIVE_TEST_REDIS");
     public static string Postgres => Require("COUPONLIVE_TEST_POSTGRES");
+    public static string MySql => Require("COUPONLIVE_TEST_MYSQL");
+
+    /// <summary>A fresh, empty database on the test MariaDB; its connection string.</summary>
+    public static async Task<string> CreateMySqlDatabaseAsync()
+    {
+        var name = "cl_test_" + Guid.NewGuid().ToString("N")[..16];
+        await using (var conn = new MySqlConnector.MySqlConnection(MySql))
+        {
+            await conn.OpenAsync();
+            await using var cmd = new MySqlConnector.MySqlCommand($"CREATE DATABASE `{name}`", conn);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        return new MySqlConnector.MySqlConnectionStringBuilder(MySql) { Database = name }.ToString();
+    }
+
+    /// <summary>Drops a test database on the test MariaDB (best effort, as for PostgreSQL).</summary>
+    public static async Task DropMySqlDatabaseAsync(string connectionString)
+    {
+        var name = new MySqlConnector.MySqlConnectionStringBuilder(connectionString).Database;
+        MySqlConnector.MySqlConnection.ClearAllPools();
+        try
+        {
+            await using var conn = new MySqlConnector.MySqlConnection(MySql);
+            await conn.OpenAsync();
+            await using var cmd = new MySqlConnector.MySqlCommand($"DROP DATABASE IF EXISTS `{name}`", conn);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        catch (MySqlConnector.MySqlException)
+        {
+            // A leftover test database must not fail a test that passed.
+        }
+    }
 
     private static string Require(string variable) =>
         Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value
