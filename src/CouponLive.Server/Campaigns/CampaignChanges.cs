@@ -113,7 +113,7 @@ public static class CampaignChanges
 
     public static ServiceFailure Cancelled { get; } = new(ErrorCodes.CampaignCancelled, "", "The campaign was cancelled; it cannot change any more.");
 
-    private static string? Text(DateTimeOffset? t) => t?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+    private static string? Text(DateTimeOffset? t) => t is { } v ? Instants.Text(v) : null;
 
     private static string? Text(Benefit? b) => b is null ? null : Invariant($"{b.Type} {b.Value}");
 

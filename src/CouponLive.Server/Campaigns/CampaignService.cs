@@ -184,7 +184,7 @@ public sealed partial class CampaignService(
                 (updated, changes) = CampaignChanges.EndWindow(updated, open, now.AddMilliseconds(1));
                 await edit.WriteAsync(updated, ct);
                 break;
-            case GateChangeStatus.Applied when updated.PausedAt == now:
+            case GateChangeStatus.Applied when current.PausedAt is null && updated.PausedAt is not null:
                 // Just paused: the instant is the gate's, after which it admitted nobody.
                 updated = updated with { PausedAt = change.Now };
                 await edit.WriteAsync(updated, ct);

@@ -89,9 +89,9 @@ public sealed class CouponService(ICouponStore store, CampaignCatalog catalog, C
             CouponStatus.Redeemed when coupon.OrderId == orderId => null,
             CouponStatus.Redeemed => new ServiceFailure(ErrorCodes.AlreadyRedeemed, "orderId", "The coupon was redeemed for another order.")
             {
-                Details = new Dictionary<string, string> { ["redeemedAt"] = Iso(coupon.RedeemedAt!.Value) },
+                Details = new Dictionary<string, string> { ["redeemedAt"] = Instants.Text(coupon.RedeemedAt!.Value) },
             },
-            CouponStatus.Expired => new ServiceFailure(ErrorCodes.CouponExpired, "code", $"The coupon expired at {Iso(campaign!.CouponValidUntil!.Value)}."),
+            CouponStatus.Expired => new ServiceFailure(ErrorCodes.CouponExpired, "code", $"The coupon expired at {Instants.Text(campaign!.CouponValidUntil!.Value)}."),
             _ => null,
         };
 
@@ -123,8 +123,6 @@ public sealed class CouponService(ICouponStore store, CampaignCatalog catalog, C
     private void Count(string action, ServiceResult<CouponResponse> result) =>
         metrics.Redemptions.Add(1, CouponMetrics.Tag("action", action),
             CouponMetrics.Tag("outcome", result.Value is { } v ? v.Status : result.Failure!.Code.Replace("coupon.", "", StringComparison.Ordinal)));
-
-    private static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
     private static readonly ServiceFailure NotFound = new(ErrorCodes.CouponNotFound, "code", "No coupon was issued with this code.");
 

@@ -205,7 +205,7 @@ public sealed class CouponRpcService(CampaignService campaigns, IssuanceService 
     }
 
     private static Dictionary<string, string>? OpensAt(IssueResult result) =>
-        result.OpensAt is { } at ? new() { ["opens_at"] = at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture) } : null;
+        result.OpensAt is { } at ? new() { ["opens_at"] = Instants.Text(at) } : null;
 
     // The refusals without per-request details, built once: the late crowd gets these.
     private static readonly RpcStatusException NotFound = new(RpcCode.NotFound, ErrorCodes.CampaignNotFound, "No such campaign.");

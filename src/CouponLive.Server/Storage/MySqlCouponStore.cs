@@ -144,36 +144,9 @@ public sealed partial class MySqlCouponStore(MySqlDataSource db) : ICouponStore,
         return (await ReadCampaignAsync(conn, null, campaignId, ct))?.Campaign;
     }
 
-    private const string CampaignColumns =
-        "name, total_quantity, coupon_valid_until, benefit_type, benefit_value, created_at, version, paused_at, cancelled_at, issued_revoked, issued_count";
-
     /// <summary>The campaign and its committed count; inside <paramref name="tx"/> its row stays locked until the transaction ends.</summary>
-    private static async Task<(StoredCampaign Campaign, int Issued)?> ReadCampaignAsync(MySqlConnection conn, MySqlTransaction? tx, long campaignId, CancellationToken ct)
-    {
-        await using var cmd = new MySqlCommand(
-            $"""
-            SELECT {CampaignColumns} FROM campaigns WHERE campaign_id = @id{(tx is null ? "" : " FOR UPDATE")};
-            SELECT starts_at, ends_at, quota FROM campaign_windows WHERE campaign_id = @id ORDER BY window_index;
-            """, conn, tx);
-        cmd.Parameters.AddWithValue("@id", campaignId);
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        if (!await r.ReadAsync(ct)) return null;
-        var name = r.GetString(0);
-        var total = Int(r, 1);
-        var validUntil = NullableTime(r, 2);
-        var benefit = r.IsDBNull(3) ? null : new Benefit(r.GetString(3), decimal.Parse(r.GetString(4), CultureInfo.InvariantCulture));
-        var createdAt = Time(r, 5);
-        var version = Int(r, 6);
-        var pausedAt = NullableTime(r, 7);
-        var cancelledAt = NullableTime(r, 8);
-        var revoked = Convert.ToBoolean(r.GetValue(9), CultureInfo.InvariantCulture);
-        var issued = Int(r, 10);
-
-        await r.NextResultAsync(ct);
-        var windows = new List<CampaignWindow>();
-        while (await r.ReadAsync(ct)) windows.Add(new CampaignWindow(Time(r, 0), Time(r, 1), r.IsDBNull(2) ? null : Int(r, 2)));
-        return (new StoredCampaign(campaignId, name, total, windows, validUntil, benefit, createdAt, version, pausedAt, cancelledAt, revoked), issued);
-    }
+    private static Task<(StoredCampaign Campaign, int Issued)?> ReadCampaignAsync(MySqlConnection conn, MySqlTransaction? tx, long campaignId, CancellationToken ct) =>
+        CampaignRows.ReadAsync(conn, tx, campaignId, Time, ct);
 
     public async Task<ICampaignEdit?> BeginCampaignEditAsync(long campaignId, CancellationToken ct)
     {

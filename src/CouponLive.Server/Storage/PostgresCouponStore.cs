@@ -128,39 +128,9 @@ public sealed partial class PostgresCouponStore(NpgsqlDataSource db) : ICouponSt
         return (await ReadCampaignAsync(conn, null, campaignId, ct))?.Campaign;
     }
 
-    private const string CampaignColumns =
-        "name, total_quantity, coupon_valid_until, benefit_type, benefit_value, created_at, version, paused_at, cancelled_at, issued_revoked, issued_count";
-
     /// <summary>The campaign and its committed count; inside <paramref name="tx"/> its row stays locked until the transaction ends.</summary>
-    private static async Task<(StoredCampaign Campaign, int Issued)?> ReadCampaignAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, long campaignId, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand(
-            $"""
-            SELECT {CampaignColumns} FROM campaigns WHERE campaign_id = @id{(tx is null ? "" : " FOR UPDATE")};
-            SELECT starts_at, ends_at, quota FROM campaign_windows WHERE campaign_id = @id ORDER BY window_index;
-            """, conn, tx);
-        cmd.Parameters.AddWithValue("id", campaignId);
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        if (!await r.ReadAsync(ct)) return null;
-        var name = r.GetString(0);
-        var total = r.GetInt32(1);
-        DateTimeOffset? validUntil = r.IsDBNull(2) ? null : r.GetFieldValue<DateTimeOffset>(2);
-        var benefit = r.IsDBNull(3) ? null : new Benefit(r.GetString(3), r.GetDecimal(4));
-        var createdAt = r.GetFieldValue<DateTimeOffset>(5);
-        var version = r.GetInt32(6);
-        DateTimeOffset? pausedAt = r.IsDBNull(7) ? null : r.GetFieldValue<DateTimeOffset>(7);
-        DateTimeOffset? cancelledAt = r.IsDBNull(8) ? null : r.GetFieldValue<DateTimeOffset>(8);
-        var revoked = r.GetBoolean(9);
-        var issued = r.GetInt32(10);
-
-        await r.NextResultAsync(ct);
-        var windows = new List<CampaignWindow>();
-        while (await r.ReadAsync(ct))
-        {
-            windows.Add(new CampaignWindow(r.GetFieldValue<DateTimeOffset>(0), r.GetFieldValue<DateTimeOffset>(1), r.IsDBNull(2) ? null : r.GetInt32(2)));
-        }
-        return (new StoredCampaign(campaignId, name, total, windows, validUntil, benefit, createdAt, version, pausedAt, cancelledAt, revoked), issued);
-    }
+    private static Task<(StoredCampaign Campaign, int Issued)?> ReadCampaignAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, long campaignId, CancellationToken ct) =>
+        CampaignRows.ReadAsync(conn, tx, campaignId, static (r, c) => r.GetFieldValue<DateTimeOffset>(c), ct);
 
     public async Task<ICampaignEdit?> BeginCampaignEditAsync(long campaignId, CancellationToken ct)
     {

@@ -101,6 +101,25 @@ public abstract class GrantTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task A_grant_waits_while_its_campaign_is_paused_and_a_cancelled_campaign_takes_no_grant()
+    {
+        var id = (await Server.CreateCampaignAsync(10))["id"]!.GetValue<long>();
+        using var admin = await AdminAsync();
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"/api/v1/campaigns/{id}/pause", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await admin.PostAsJsonAsync($"/api/v1/campaigns/{id}/grants", new { grantId = "held", userIds = new[] { "p-1", "p-2" } })).StatusCode);
+        await Task.Delay(1_500); // three of the runner's polls
+        var waiting = await (await admin.GetAsync($"/api/v1/campaigns/{id}/grants/held")).ReadJsonAsync();
+        Assert.Equal("running", waiting["status"]!.GetValue<string>());
+        Assert.Equal(0, Count(waiting, "issued"));
+
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"/api/v1/campaigns/{id}/resume", null)).StatusCode);
+        Assert.Equal(2, Count(await DoneAsync(admin, id, "held"), "issued"));
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"/api/v1/campaigns/{id}/cancel", null)).StatusCode);
+        await (await admin.PostAsJsonAsync($"/api/v1/campaigns/{id}/grants", new { grantId = "late", userIds = new[] { "p-3" } }))
+            .AssertProblemAsync(HttpStatusCode.Conflict, "campaign.cancelled");
+    }
+
+    [Fact]
     public async Task A_grant_racing_a_crowd_for_the_last_coupons_issues_exactly_the_quantity()
     {
         var campaign = await Server.CreateCampaignAsync(300);
