@@ -105,7 +105,7 @@ us_per_req() { awk -v a="$1" -v b="$2" -v k="$3" -v n="$4" -v hz="$HZ" 'BEGIN {
 
 wrk_run() { # url [lua]; prints "requests req_per_s p50_ms p99_ms non2xx"
   local url=$1 script=${2:-} out
-  out=$(TOKENS="$OUT/tokens.txt" CAMPAIGN="${CAMPAIGN:-}" wrk -t2 -c"$CONNS" -d"${SECONDS_PER_PHASE}s" --timeout 10s --latency ${script:+-s "$script"} "$url")
+  out=$(TOKENS="$OUT/tokens.txt" BODY="${BODY:-}" wrk -t2 -c"$CONNS" -d"${SECONDS_PER_PHASE}s" --timeout 10s --latency ${script:+-s "$script"} "$url")
   echo "$out" >>"$OUT/wrk.log"
   echo "$out" | awk '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
@@ -252,7 +252,7 @@ bench_mode() {
   eval "RATIO_$mode=$(awk -v a="$rps" -v c="$ceiling" 'BEGIN { printf "%.2f", a / c }'); CPU_$mode=$after_cpu"
 
   log "$mode: after sell-out through Connect (JSON over HTTP/1.1, rotating $TOKENS_N tokens, ${SECONDS_PER_PHASE}s)"
-  s0=$(snapshot); w=$(CAMPAIGN=$campaign wrk_run "$url/couponlive.v1.CouponService/IssueCoupon" scripts/bench/connect.lua); s1=$(snapshot)
+  s0=$(snapshot); w=$(BODY="{\"campaignId\":\"$campaign\"}" wrk_run "$url/couponlive.v1.CouponService/IssueCoupon" scripts/bench/issue.lua); s1=$(snapshot)
   read -r n rps p50 p99 bad <<<"$w"
   row "$mode" "after sell-out: Connect JSON" "$rps" "$p50" "$p99" "$(awk -v a="$rps" -v c="$ceiling" 'BEGIN { printf "%.2f", a / c }')" \
     "$(us_per_req "$s0" "$s1" 1 "$n")" "$(us_per_req "$s0" "$s1" 2 "$n")" "$(us_per_req "$s0" "$s1" 3 "$n")" \

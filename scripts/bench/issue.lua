@@ -1,11 +1,14 @@
 -- wrk script: POST the issue endpoint, rotating pre-minted tokens (one a line in $TOKENS), so the
--- server validates a different user's token on every request, as in a real crowd.
+-- server validates a different user's token on every request, as in a real crowd. With $BODY (a Connect
+-- IssueCoupon JSON message) it posts that instead: the Connect phase, for the same answers.
 local tokens = {}
 local path = os.getenv("TOKENS") or "tokens.txt"
 for line in io.lines(path) do
   if #line > 0 then tokens[#tokens + 1] = "Bearer " .. line end
 end
 if #tokens == 0 then error("no tokens in " .. path) end
+local body = os.getenv("BODY")
+if body == "" then body = nil end
 
 local i = 0
 local threads = 0
@@ -21,5 +24,8 @@ end
 
 function request()
   i = i % #tokens + 1
+  if body then
+    return wrk.format("POST", nil, { ["Authorization"] = tokens[i], ["Content-Type"] = "application/json" }, body)
+  end
   return wrk.format("POST", nil, { ["Authorization"] = tokens[i], ["Content-Length"] = "0" }, nil)
 end
