@@ -3,7 +3,7 @@ using CouponLive.Storage;
 namespace CouponLive.LoadTest;
 
 /// <summary>
-/// Reads the campaign through the server's own store (PostgreSQL or the embedded SQLite file) and checks
+/// Reads the campaign through the server's own store (PostgreSQL, MySQL or the embedded SQLite file) and checks
 /// I1-I4 (<see cref="ICouponStore.CheckInvariantsAsync"/>), that every success answer names the coupon
 /// stored for that user (I2, I5 as the crowd saw them) and, after a clean sell-out, that exactly the
 /// quantity was issued (I6).
@@ -28,6 +28,11 @@ public static class InvariantCheck
             store = PostgresCouponStore.Open(o.Postgres);
             source = "postgres";
         }
+        else if (o.MySql is not null)
+        {
+            store = MySqlCouponStore.Open(o.MySql);
+            source = "mysql";
+        }
         else if (o.Sqlite is not null)
         {
             if (!File.Exists(o.Sqlite)) throw new FileNotFoundException($"No SQLite database at {o.Sqlite}.");
@@ -36,7 +41,7 @@ public static class InvariantCheck
         }
         else
         {
-            return new InvariantResult(false, "not checked (give --postgres or --sqlite)", null, violations, answered, 0, 0, 0);
+            return new InvariantResult(false, "not checked (give --postgres, --mysql or --sqlite)", null, violations, answered, 0, 0, 0);
         }
 
         try

@@ -44,6 +44,7 @@ public sealed class LoadOptions
 
     // Invariant check and output.
     public string? Postgres { get; set; }
+    public string? MySql { get; set; }
     public string? Sqlite { get; set; }
     public string? OutputDirectory { get; set; }
     public string? OutputFile { get; set; }
@@ -92,6 +93,7 @@ public sealed class LoadOptions
 
         Check and report:
           --postgres CONNSTR       read the production database for the invariant check
+          --mysql CONNSTR          or a MySQL / MariaDB production database
           --sqlite PATH            or the embedded server's couponlive.db
           --out DIR                report.json and report.html go here (default loadtest-results/<time>)
           --quiet                  no progress line
@@ -151,6 +153,7 @@ public sealed class LoadOptions
                 case "--timeout": o.RequestTimeout = Seconds(name, Value(), 0.1); break;
                 case "--no-warmup": o.Warmup = false; break;
                 case "--postgres": o.Postgres = Value(); break;
+                case "--mysql": o.MySql = Value(); break;
                 case "--sqlite": o.Sqlite = Value(); break;
                 case "--out": o.OutputDirectory = o.OutputFile = Value(); break;
                 case "--quiet": o.Quiet = true; break;
@@ -183,7 +186,8 @@ public sealed class LoadOptions
             throw new ArgumentException("Give --signing-key (or COUPONLIVE_SIGNING_KEY) to mint tokens, or --token-file.");
         if (CampaignId is null && AdminPassword is null)
             throw new ArgumentException("Creating a campaign needs --admin-password (or COUPONLIVE_ADMIN_PASSWORD, --admin-password-file); or pass --campaign ID.");
-        if (Postgres is not null && Sqlite is not null) throw new ArgumentException("Give --postgres or --sqlite, not both.");
+        if ((Postgres is null ? 0 : 1) + (MySql is null ? 0 : 1) + (Sqlite is null ? 0 : 1) > 1)
+            throw new ArgumentException("Give one of --postgres, --mysql or --sqlite.");
     }
 
     public static bool IsLoopback(Uri uri) =>
