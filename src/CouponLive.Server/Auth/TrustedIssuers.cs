@@ -1,4 +1,7 @@
+using System.Buffers;
+using System.Buffers.Text;
 using System.Security.Claims;
+using System.Text.Json;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -30,7 +33,7 @@ public static class TrustedIssuers
     public static string Select(HttpContext context, ValidatedTokenCache cache, IReadOnlyDictionary<string, string> schemeByIssuer)
     {
         var token = ValidatedTokenCache.BearerToken(context.Request);
-        if (token is null || cache.Contains(token)) return JwtBearerDefaults.AuthenticationScheme;
+        if (token is null || cache.Contains(token) || SignedWithHmac(token)) return JwtBearerDefaults.AuthenticationScheme;
         try
         {
             return schemeByIssuer.GetValueOrDefault(new JsonWebToken(token).Issuer, JwtBearerDefaults.AuthenticationScheme);
@@ -39,6 +42,33 @@ public static class TrustedIssuers
         {
             return JwtBearerDefaults.AuthenticationScheme; // not a JWT: the service's scheme refuses it
         }
+    }
+
+    /// <summary>
+    /// True when the token's header names HS256, the service's own algorithm (providers' schemes accept none but
+    /// RS256, PS256 and ES256): a fresh user's token then skips a whole parse just to read its iss. Only the
+    /// choice of scheme rests on it; the chosen scheme validates everything.
+    /// </summary>
+    public static bool SignedWithHmac(string token)
+    {
+        var dot = token.IndexOf('.', StringComparison.Ordinal);
+        if (dot is <= 0 or > 512) return false;
+        Span<byte> header = stackalloc byte[384];
+        if (Base64Url.DecodeFromChars(token.AsSpan(0, dot), header, out _, out var length) != OperationStatus.Done) return false;
+        var reader = new Utf8JsonReader(header[..length]);
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType != JsonTokenType.PropertyName || reader.CurrentDepth != 1 || !reader.ValueTextEquals("alg"u8)) continue;
+                return reader.Read() && reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("HS256"u8);
+            }
+        }
+        catch (JsonException)
+        {
+            // not JSON: the full parse below refuses it
+        }
+        return false;
     }
 
     public static void Configure(JwtBearerOptions o, TrustedIssuerOptions issuer, TimeSpan clockSkew)

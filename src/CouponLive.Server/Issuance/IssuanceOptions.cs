@@ -18,4 +18,11 @@ public sealed class IssuanceOptions
     /// </summary>
     [Range(1, 10_000_000, ErrorMessage = "Issuance:MaxPendingCommits must be between 1 and 10,000,000.")]
     public int MaxPendingCommits { get; set; } = 50_000;
+
+    /// <summary>
+    /// Committed coupons a process remembers to answer their winners' repeated clicks without the store
+    /// (about 100 bytes each). 0 sends every repeated click to the store.
+    /// </summary>
+    [Range(0, 100_000_000, ErrorMessage = "Issuance:CommittedCouponsRemembered must be between 0 and 100,000,000.")]
+    public int CommittedCouponsRemembered { get; set; } = 1_000_000;
 }

@@ -22,6 +22,7 @@ public sealed partial class IssuanceService(
     CampaignCatalog catalog,
     IAdmissionGate gate,
     IssueWriter writer,
+    CommittedCoupons committed,
     ICouponStore store,
     CouponCodeCodec codec,
     CouponMetrics metrics,
@@ -137,6 +138,10 @@ public sealed partial class IssuanceService(
 
     private async Task<IssueResult> CommitAsync(StoredCampaign campaign, string userId, Admission admission)
     {
+        // A winner clicking again: the gate confirmed their admission, and this process saw it committed.
+        if (admission.Outcome == AdmissionOutcome.AlreadyAdmitted && committed.Find(campaign.Id, userId, admission.Sequence) is { } known)
+            return new IssueResult(IssueStatus.AlreadyIssued, campaign, known);
+
         var coupon = new IssuedCoupon(campaign.Id, userId, admission.Sequence, codec.Encode(campaign.Id, admission.Sequence), admission.At, admission.WindowIndex);
         CommitOutcome outcome;
         try
@@ -155,17 +160,20 @@ public sealed partial class IssuanceService(
             // This admission's row, written by this call or by an earlier try of the same admission
             // (a lost acknowledgement, the outbox reconciler): a fresh admission is "issued", a retry "already".
             case CommitStatus.Inserted or CommitStatus.Existing when outcome.Coupon!.Sequence == coupon.Sequence:
+                committed.Remember(outcome.Coupon);
                 var status = admission.Outcome == AdmissionOutcome.Admitted ? IssueStatus.Issued : IssueStatus.AlreadyIssued;
                 return new IssueResult(status, campaign, outcome.Coupon);
             case CommitStatus.Existing:
                 // The store knew a holder the gate did not: the store wins, and the gate is rebuilt.
                 LogGateDisagreed(campaign.Id, "holder unknown to the gate");
                 metrics.GateEvictions.Add(1, CouponMetrics.Tag("reason", "store_disagreed"));
+                committed.Forget(campaign.Id);
                 await gate.EvictAsync(campaign.Id, CancellationToken.None);
                 return new IssueResult(IssueStatus.AlreadyIssued, campaign, outcome.Coupon);
             default:
                 LogGateDisagreed(campaign.Id, "the store rejected an admitted issue");
                 metrics.GateEvictions.Add(1, CouponMetrics.Tag("reason", "store_disagreed"));
+                committed.Forget(campaign.Id);
                 await gate.EvictAsync(campaign.Id, CancellationToken.None);
                 return new IssueResult(IssueStatus.Unavailable, campaign);
         }

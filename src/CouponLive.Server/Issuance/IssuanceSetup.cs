@@ -34,6 +34,7 @@ public static class IssuanceSetup
         {
             services.AddSingleton<IAdmissionGate, InProcessAdmissionGate>();
         }
+        services.AddSingleton<CommittedCoupons>();
         services.AddSingleton<IssueWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<IssueWriter>());
         services.AddSingleton<IssuanceService>();

@@ -163,6 +163,28 @@ public abstract class CampaignOperationsTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task A_late_user_told_sold_out_is_answered_without_the_gate_until_stock_is_raised_then_gets_a_coupon()
+    {
+        var id = (await Server.CreateCampaignAsync(1))["id"]!.GetValue<long>();
+        using var admin = await AdminAsync();
+        using (var winner = User("first"))
+            Assert.Equal(HttpStatusCode.Created, (await IssueAsync(winner, id)).StatusCode);
+        using var late = User("late");
+        await (await IssueAsync(late, id)).AssertProblemAsync(HttpStatusCode.Conflict, "campaign.sold_out");
+
+        // Clicking again within Redis:SoldOutMemory: the same answer, and in production no script call for it.
+        using var scraper = Server.NewClient();
+        var calls = (await PrometheusText.ReadAsync(scraper)).Get("couponlive_gate_batch_size_sum");
+        for (var i = 0; i < 5; i++) await (await IssueAsync(late, id)).AssertProblemAsync(HttpStatusCode.Conflict, "campaign.sold_out");
+        if (Server.Mode != ServerMode.Embedded)
+            Assert.Equal(calls, (await PrometheusText.ReadAsync(scraper)).Get("couponlive_gate_batch_size_sum"));
+
+        // An operator's raise is a new campaign version: the remembered refusal no longer holds, at once.
+        Assert.Equal(HttpStatusCode.OK, (await admin.PatchCampaignAsync(id, """{"totalQuantity": 2}""")).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await IssueAsync(late, id)).StatusCode);
+    }
+
+    [Fact]
     public async Task Windows_change_only_ahead_and_ending_the_open_one_stops_issuing_until_the_next()
     {
         var now = DateTimeOffset.UtcNow;

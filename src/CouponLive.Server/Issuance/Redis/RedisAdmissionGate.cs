@@ -27,10 +27,12 @@ public sealed partial class RedisAdmissionGate(
     ILogger<RedisAdmissionGate> logger) : IAdmissionGate, IAdmissionOutbox
 {
     private static readonly Admission Unavailable = new(AdmissionOutcome.Unavailable);
+    private static readonly Admission SoldOut = new(AdmissionOutcome.SoldOut);
 
     private readonly RedisGateOptions _options = gateOptions.Value;
     private readonly DependencyBreaker _breaker = breakers.Redis;
     private readonly ConcurrentDictionary<long, CampaignQueue> _queues = ObservedQueues(metrics);
+    private readonly SoldOutMemory _soldOut = new(gateOptions.Value.SoldOutMemory, time);
 
     // Outbox entries of this process's batches -> their admissions not yet stored. An entry goes when
     // the count reaches zero (ReleaseOutboxAsync); the reconciler sweeps entries a dead process left.
@@ -40,8 +42,9 @@ public sealed partial class RedisAdmissionGate(
     public ValueTask<Admission> AdmitAsync(StoredCampaign campaign, string userId, CancellationToken ct)
     {
         if (_breaker.IsRefusing) return Shed("redis_circuit_open");
+        if (_soldOut.WasToldSoldOut(campaign.Id, campaign.Version, userId)) return new ValueTask<Admission>(SoldOut);
         var queue = _queues.GetOrAdd(campaign.Id, static _ => new CampaignQueue());
-        var pending = new PendingAdmission(userId);
+        var pending = new PendingAdmission(userId, campaign.Version);
         bool start;
         lock (queue)
         {
@@ -103,7 +106,11 @@ public sealed partial class RedisAdmissionGate(
             return;
         }
         var answers = ParseAnswers(result, batch.Count);
-        for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(answers[i]);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (answers[i].Outcome == AdmissionOutcome.SoldOut) _soldOut.Remember(campaignId, batch[i].Version, batch[i].UserId);
+            batch[i].Done.TrySetResult(answers[i]);
+        }
     }
 
     /// <summary>
@@ -149,7 +156,7 @@ public sealed partial class RedisAdmissionGate(
     {
         'A' => Holder(AdmissionOutcome.Admitted, answer.AsSpan(1)) with { OutboxId = outboxId },
         'H' => Holder(AdmissionOutcome.AlreadyAdmitted, answer.AsSpan(1)),
-        'S' => new Admission(AdmissionOutcome.SoldOut),
+        'S' => SoldOut,
         'N' => new Admission(AdmissionOutcome.NotOpen, OpensAt: next),
         'E' => new Admission(AdmissionOutcome.Ended),
         'W' => new Admission(AdmissionOutcome.WindowSoldOut, OpensAt: next),
@@ -175,6 +182,7 @@ public sealed partial class RedisAdmissionGate(
     public async ValueTask LoadAsync(StoredCampaign campaign, GateSnapshot snapshot, CancellationToken ct)
     {
         var id = campaign.Id;
+        _soldOut.Forget(id);
         var gateKeys = keys.Gate(id);
         // Meta goes first out and last in (load-meta.lua): until it exists every script call answers "not loaded".
         await scripts.RetryTryAgainAsync(db => db.KeyDeleteAsync(gateKeys, CommandFlags.DemandMaster));
@@ -202,6 +210,7 @@ public sealed partial class RedisAdmissionGate(
 
     public async ValueTask<GateChange> ChangeAsync(StoredCampaign campaign, bool endCurrentWindow, CancellationToken ct)
     {
+        _soldOut.Forget(campaign.Id);
         var args = new List<RedisValue>(4 + campaign.Windows.Count * 2)
         {
             campaign.TotalQuantity, StateValue(campaign.State), endCurrentWindow ? 1 : 0, ExpireAtMs(campaign),
@@ -244,8 +253,11 @@ public sealed partial class RedisAdmissionGate(
         _ => "",
     };
 
-    public async ValueTask EvictAsync(long campaignId, CancellationToken ct) =>
+    public async ValueTask EvictAsync(long campaignId, CancellationToken ct)
+    {
+        _soldOut.Forget(campaignId);
         await redis.GetDatabase().KeyDeleteAsync(keys.Campaign(campaignId, "meta"), CommandFlags.DemandMaster);
+    }
 
     /// <summary>
     /// Evicts the campaign's state if the node holding it is not the node that loaded it (check-owner.lua).
@@ -254,6 +266,7 @@ public sealed partial class RedisAdmissionGate(
     public async ValueTask<string?> EvictIfOwnerChangedAsync(long campaignId)
     {
         var answer = (string?)await scripts.EvaluateAsync(RedisScripts.CheckOwner, [keys.Campaign(campaignId, "meta")]);
+        if (answer is not null && answer.StartsWith("evicted:", StringComparison.Ordinal)) _soldOut.Forget(campaignId);
         return answer is not null && answer.StartsWith("evicted:", StringComparison.Ordinal) ? answer["evicted:".Length..] : null;
     }
 
@@ -356,9 +369,10 @@ public sealed partial class RedisAdmissionGate(
         }
     }
 
-    private sealed class PendingAdmission(string userId)
+    private sealed class PendingAdmission(string userId, int version)
     {
         public string UserId { get; } = userId;
+        public int Version { get; } = version; // the campaign's, as the request saw it: a "sold out" is remembered for it
         public TaskCompletionSource<Admission> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 

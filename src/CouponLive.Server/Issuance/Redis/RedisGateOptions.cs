@@ -37,6 +37,13 @@ public sealed class RedisGateOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00", ErrorMessage = "Redis:OwnerCheckInterval must be between 100 ms and 1 hour.")]
     public TimeSpan OwnerCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long a process answers a user's repeated clicks "sold out" itself after Redis told them so (the late
+    /// crowd's clicks skip the script call). Only refusals are remembered; 0 asks Redis every time.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:10", ErrorMessage = "Redis:SoldOutMemory must be between 0 and 10 seconds.")]
+    public TimeSpan SoldOutMemory { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How long a script call keeps retrying TRYAGAIN (a slot migrating mid-call) before the request answers 503.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:30", ErrorMessage = "Redis:TryAgainBudget must be between 0 and 30 seconds.")]
     public TimeSpan TryAgainBudget { get; set; } = TimeSpan.FromSeconds(1);

@@ -1,0 +1,63 @@
+using CouponLive.Issuance;
+using CouponLive.Storage;
+using Microsoft.Extensions.Options;
+
+namespace CouponLive.Tests.Unit;
+
+/// <summary>
+/// The coupons a process saw committed answer a winner's repeated click only for the admission the gate
+/// confirms (same campaign, user and sequence), stay within their bound, and go with a distrusted gate.
+/// </summary>
+public sealed class CommittedCouponsTests
+{
+    private static CommittedCoupons Remembering(int capacity) =>
+        new(Options.Create(new IssuanceOptions { CommittedCouponsRemembered = capacity }));
+
+    private static IssuedCoupon Coupon(long campaign, string user, long sequence) =>
+        new(campaign, user, sequence, $"code-{campaign}-{sequence}", DateTimeOffset.UnixEpoch, 0);
+
+    [Fact]
+    public void A_remembered_coupon_answers_only_its_own_admission()
+    {
+        var committed = Remembering(10);
+        var coupon = Coupon(1, "u", 7);
+        committed.Remember(coupon);
+
+        Assert.Same(coupon, committed.Find(1, "u", 7));
+        Assert.Null(committed.Find(1, "u", 8));  // the gate admitted another sequence: the store decides
+        Assert.Null(committed.Find(2, "u", 7));  // another campaign
+        Assert.Null(committed.Find(1, "U", 7));  // user ids are compared exactly
+    }
+
+    [Fact]
+    public void Nothing_is_remembered_past_the_bound_and_a_forgotten_campaign_frees_its_room()
+    {
+        var committed = Remembering(3);
+        for (var i = 1; i <= 5; i++) committed.Remember(Coupon(1, $"u{i}", i));
+        Assert.Equal(3, committed.Count);
+        Assert.Null(committed.Find(1, "u4", 4));
+
+        committed.Forget(1);
+        Assert.Equal(0, committed.Count);
+        Assert.Null(committed.Find(1, "u1", 1));
+        committed.Remember(Coupon(2, "v", 1));
+        Assert.NotNull(committed.Find(2, "v", 1));
+    }
+
+    [Fact]
+    public void A_bound_of_zero_remembers_nothing()
+    {
+        var committed = Remembering(0);
+        committed.Remember(Coupon(1, "u", 1));
+        Assert.Null(committed.Find(1, "u", 1));
+    }
+
+    [Fact]
+    public void The_same_holder_twice_counts_once()
+    {
+        var committed = Remembering(10);
+        committed.Remember(Coupon(1, "u", 1));
+        committed.Remember(Coupon(1, "u", 1));
+        Assert.Equal(1, committed.Count);
+    }
+}
