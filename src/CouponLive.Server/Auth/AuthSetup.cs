@@ -28,7 +28,8 @@ public static class AuthSetup
         services.AddSingleton<AdminBootstrap>();
         services.AddSingleton(sp => TokenService.ValidationParameters(sp.GetRequiredService<ServerKeys>(), sp.GetRequiredService<IOptions<AuthOptions>>().Value));
         services.AddSingleton(sp => new ValidatedTokenCache(
-            sp.GetRequiredService<IOptions<AuthOptions>>().Value.TokenCacheSize, sp.GetRequiredService<TokenValidationParameters>().ClockSkew));
+            sp.GetRequiredService<IOptions<AuthOptions>>().Value.TokenCacheSize, sp.GetRequiredService<TokenValidationParameters>().ClockSkew,
+            sp.GetRequiredService<TimeProvider>()));
 
         services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
 

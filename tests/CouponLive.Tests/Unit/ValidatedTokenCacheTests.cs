@@ -82,4 +82,21 @@ public sealed class ValidatedTokenCacheTests
         Assert.Null(context.Result);
         Assert.Null(context.Token); // JwtBearer reads the header itself
     }
+
+    [Fact]
+    public void The_cache_holds_at_most_its_capacity_and_keeps_the_tokens_still_in_use()
+    {
+        using var cache = new ValidatedTokenCache(1_000, TimeSpan.Zero);
+        var regular = TestTokens.Mint("regular");
+        Validated(cache, regular);
+        for (var i = 0; i < 5_000; i++)
+        {
+            Validated(cache, TestTokens.Mint($"passer-by-{i}"));
+            // A user who keeps clicking stays remembered through every turnover of the crowd.
+            if (i % 100 == 0) Assert.True(Received(cache, "Bearer " + regular).Result?.Succeeded, $"after {i} other tokens");
+        }
+        Assert.InRange(cache.Count, 500, 1_000);
+        Assert.True(Received(cache, "Bearer " + regular).Result?.Succeeded);
+        Assert.Null(Received(cache, "Bearer " + TestTokens.Mint("passer-by-0")).Result); // a fresh mint of an old one is another token anyway
+    }
 }
