@@ -126,6 +126,17 @@ wrk_numbers() { # wrk's output on stdin
     END { printf "%d %.0f %.2f %.2f %d\n", n, r, p50, p99, bad }'
 }
 
+gc_stats() { # url: the server's GC pause seconds and gen0/1/2 collections so far (System.Runtime metrics)
+  curl -sf "$1/metrics" | awk '
+    /^dotnet_gc_pause_time_seconds_total/ { p = $NF }
+    /^dotnet_gc_collections_total.*gen0/ { g0 = $NF } /^dotnet_gc_collections_total.*gen1/ { g1 = $NF } /^dotnet_gc_collections_total.*gen2/ { g2 = $NF }
+    END { printf "%s %d %d %d\n", (p == "" ? 0 : p), g0, g1, g2 }'
+}
+gc_delta() { # two gc_stats lines: "GC paused N ms (gen0 a, gen1 b, gen2 c)"
+  awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ")
+    printf "GC paused %.0f ms (gen0 %d, gen1 %d, gen2 %d)", (y[1] - x[1]) * 1000, y[2] - x[2], y[3] - x[3], y[4] - x[4] }'
+}
+
 SERVER_PID=""
 EXTRA_PIDS=""
 NGINX_PID=""
@@ -239,10 +250,11 @@ bench_mode() {
   row "$mode" "ceiling: GET /health/live" "$rps" "$p50" "$p99" "1.00" "$(us_per_req "$s0" "$s1" 1 "$n")" "$(us_per_req "$s0" "$s1" 2 "$n")" "$(us_per_req "$s0" "$s1" 3 "$n")" "wrk -c$CONNS; non-2xx $bad"
 
   log "$mode: sell-out ($SELLOUT coupons, $SELLOUT fresh users, $SELLOUT_CONNS connections)"
+  local g0 g1; g0=$(gc_stats "$url")
   perf_start "$mode-sellout"; s0=$(snapshot)
   "${LOADTOOL[@]}" stampede --url "$url" --quantity "$SELLOUT" --users "$SELLOUT" --user-prefix winner --retry-share 0 --connections "$SELLOUT_CONNS" \
     --start-in 2 --max-duration 120 --quiet --out "$OUT/$mode-sellout" "${check[@]}" >"$OUT/$mode-sellout.log" || true
-  s1=$(snapshot); perf_stop
+  s1=$(snapshot); perf_stop; g1=$(gc_stats "$url")
   local rep="$OUT/$mode-sellout/report.json" campaign soldout passed
   [ -f "$rep" ] || { cat "$OUT/$mode-sellout.log" >&2; die "no sell-out report"; }
   campaign=$(jq -r .campaignId "$rep"); soldout=$(jq -r '.soldOutAfterSeconds // "never"' "$rep"); passed=$(jq -r .passed "$rep")
@@ -250,7 +262,7 @@ bench_mode() {
   row "$mode" "sell-out: $SELLOUT coupons, c$SELLOUT_CONNS" "$rps" "$(jq -r .latency.p50Ms "$rep")" "$(jq -r .latency.p99Ms "$rep")" \
     "$(awk -v a="$rps" -v c="$ceiling" 'BEGIN { printf "%.2f", a / c }')" \
     "$(us_per_req "$s0" "$s1" 1 "$n")" "$(us_per_req "$s0" "$s1" 2 "$n")" "$(us_per_req "$s0" "$s1" 3 "$n")" \
-    "sold out in ${soldout} s; invariants passed: $passed; tool CPU $(jq -r .clientCpuMicrosPerRequest "$rep") µs/req"
+    "sold out in ${soldout} s; invariants passed: $passed; tool CPU $(jq -r .clientCpuMicrosPerRequest "$rep") µs/req; $(gc_delta "$g0" "$g1")"
   eval "SOLDOUT_$mode=$soldout; PASSED_$mode=$passed; REDIS_SELLOUT_$mode=$(us_per_req "$s0" "$s1" 2 "$n"); COUPON_CPU_$mode=$(us_per_req "$s0" "$s1" 1 "$n")"
   if [ "$mode" = production ]; then
     # Bytes of the holders hash per holder (user ids like lt18a...-12345, values "seq:atMs:window").
@@ -317,17 +329,17 @@ bench_mode() {
 
   local half=$((after / 2))
   log "$mode: half of max ($half req/s for ${SECONDS_PER_PHASE}s, load tool, open model)"
-  s0=$(snapshot)
+  g0=$(gc_stats "$url"); s0=$(snapshot)
   "${LOADTOOL[@]}" rate --url "$url" --campaign "$campaign" --token-file "$OUT/tokens.txt" --users "$TOKENS_N" --rate "$half" \
     --duration "$SECONDS_PER_PHASE" --connections "$CONNS" --quiet --out "$OUT/$mode-half" "${check[@]}" >"$OUT/$mode-half.log" || true
-  s1=$(snapshot)
+  s1=$(snapshot); g1=$(gc_stats "$url")
   rep="$OUT/$mode-half/report.json"
   n=$(jq -r .requests "$rep"); rps=$(jq -r '.throughput | floor' "$rep")
   local hp99; hp99=$(jq -r .latency.p99Ms "$rep")
   row "$mode" "half of max: POST issue" "$rps" "$(jq -r .latency.p50Ms "$rep")" "$hp99" \
     "$(awk -v a="$rps" -v c="$ceiling" 'BEGIN { printf "%.2f", a / c }')" \
     "$(us_per_req "$s0" "$s1" 1 "$n")" "$(us_per_req "$s0" "$s1" 2 "$n")" "$(us_per_req "$s0" "$s1" 3 "$n")" \
-    "load tool, $half req/s open model (tool CPU $(jq -r .clientCpuMicrosPerRequest "$rep") µs/req); p99.9 $(jq -r .latency.p999Ms "$rep") ms"
+    "load tool, $half req/s open model (tool CPU $(jq -r .clientCpuMicrosPerRequest "$rep") µs/req); p99.9 $(jq -r .latency.p999Ms "$rep") ms; $(gc_delta "$g0" "$g1")"
   eval "HALFP99_$mode=$hp99"
 
   [ "$mode" != production ] || bench_nginx "$port" "$ceiling" "$after"

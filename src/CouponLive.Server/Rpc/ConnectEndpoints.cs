@@ -101,7 +101,7 @@ public static partial class ConnectEndpoints
 
     private static async Task WriteErrorAsync(HttpContext http, RpcStatusException error)
     {
-        var body = RpcWire.ConnectErrorJson(error);
+        var body = error.ConnectJson;
         http.Response.StatusCode = error.ConnectHttpStatus ?? RpcCodes.ConnectHttpStatus(error.Code);
         http.Response.ContentType = "application/json";
         http.Response.ContentLength = body.Length;
@@ -166,9 +166,9 @@ public static partial class ConnectEndpoints
         var service = services.GetRequiredService<CouponRpcService>();
         var (user, refusal) = await CouponGrpcService.AuthenticateAsync(http, method.Rejected is { } rejected ? () => rejected(service, message) : null);
         if (refusal is not null) return refusal;
+        if (timeout is null) return await method.Invoke(service, message, user!, http.RequestAborted);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
         var call = method.Invoke(service, message, user!, cts.Token);
-        if (timeout is null) return await call;
         try
         {
             // Also bounds work that ignores cancellation (a commit is never cancelled, only no longer awaited).

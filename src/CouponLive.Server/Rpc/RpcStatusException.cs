@@ -21,6 +21,14 @@ public sealed class RpcStatusException(RpcCode code, string reason, string messa
     /// <summary>When a refusal for load may be retried: a google.rpc.RetryInfo detail, and Retry-After on Connect answers.</summary>
     public TimeSpan? RetryAfter { get; init; }
 
+    private byte[]? _connectJson;
+
+    /// <summary>
+    /// The Connect error body, built once per instance: the late crowd's refusals are shared instances (sold out),
+    /// and building the JSON with its ErrorInfo detail per answer was a measurable share of a Connect refusal.
+    /// </summary>
+    public byte[] ConnectJson => _connectJson ??= RpcWire.ConnectErrorJson(this);
+
     /// <summary>The status message: "reason: message", so clients that show only the message still see the stable code.</summary>
     public string StatusMessage => Reason.Length == 0 ? Message : Reason + ": " + Message;
 
