@@ -111,6 +111,12 @@ public sealed partial class IssuanceService(
         if (limited is not null) return new IssueResult(IssueStatus.RateLimited, campaign, RetryAfter: limited);
         if (forbidden) return new IssueResult(IssueStatus.Forbidden, campaign);
 
+        // A winner clicking again whose row this process saw committed: the store's answer stands, so neither the
+        // gate nor the store is asked (and the holder gets the code even while either is down). The holders of a
+        // cancelled-and-revoked campaign are told so by the gate.
+        if (campaign.State != GateState.Revoked && committed.Find(campaign.Id, userId) is { } known)
+            return new IssueResult(IssueStatus.AlreadyIssued, campaign, known);
+
         // Fail fast and shed load before anyone is admitted: while the store is down or far behind, an
         // admission could only wait, so the request answers 503 now and the client retries.
         if (breakers.Store.IsRefusing) return Shed(campaign, "store_circuit_open");
@@ -138,10 +144,6 @@ public sealed partial class IssuanceService(
 
     private async Task<IssueResult> CommitAsync(StoredCampaign campaign, string userId, Admission admission)
     {
-        // A winner clicking again: the gate confirmed their admission, and this process saw it committed.
-        if (admission.Outcome == AdmissionOutcome.AlreadyAdmitted && committed.Find(campaign.Id, userId, admission.Sequence) is { } known)
-            return new IssueResult(IssueStatus.AlreadyIssued, campaign, known);
-
         var coupon = new IssuedCoupon(campaign.Id, userId, admission.Sequence, codec.Encode(campaign.Id, admission.Sequence), admission.At, admission.WindowIndex);
         CommitOutcome outcome;
         try

@@ -5,8 +5,8 @@ using Microsoft.Extensions.Options;
 namespace CouponLive.Tests.Unit;
 
 /// <summary>
-/// The coupons a process saw committed answer a winner's repeated click only for the admission the gate
-/// confirms (same campaign, user and sequence), stay within their bound, and go with a distrusted gate.
+/// The coupons a process saw committed answer a winner's repeated click only for that campaign and user, stay
+/// within their bound, and go with a distrusted gate.
 /// </summary>
 public sealed class CommittedCouponsTests
 {
@@ -17,16 +17,15 @@ public sealed class CommittedCouponsTests
         new(campaign, user, sequence, $"code-{campaign}-{sequence}", DateTimeOffset.UnixEpoch, 0);
 
     [Fact]
-    public void A_remembered_coupon_answers_only_its_own_admission()
+    public void A_remembered_coupon_answers_only_its_holder_in_its_campaign()
     {
         var committed = Remembering(10);
         var coupon = Coupon(1, "u", 7);
         committed.Remember(coupon);
 
-        Assert.Same(coupon, committed.Find(1, "u", 7));
-        Assert.Null(committed.Find(1, "u", 8));  // the gate admitted another sequence: the store decides
-        Assert.Null(committed.Find(2, "u", 7));  // another campaign
-        Assert.Null(committed.Find(1, "U", 7));  // user ids are compared exactly
+        Assert.Same(coupon, committed.Find(1, "u"));
+        Assert.Null(committed.Find(2, "u"));  // another campaign
+        Assert.Null(committed.Find(1, "U"));  // user ids are compared exactly
     }
 
     [Fact]
@@ -35,13 +34,13 @@ public sealed class CommittedCouponsTests
         var committed = Remembering(3);
         for (var i = 1; i <= 5; i++) committed.Remember(Coupon(1, $"u{i}", i));
         Assert.Equal(3, committed.Count);
-        Assert.Null(committed.Find(1, "u4", 4));
+        Assert.Null(committed.Find(1, "u4"));
 
         committed.Forget(1);
         Assert.Equal(0, committed.Count);
-        Assert.Null(committed.Find(1, "u1", 1));
+        Assert.Null(committed.Find(1, "u1"));
         committed.Remember(Coupon(2, "v", 1));
-        Assert.NotNull(committed.Find(2, "v", 1));
+        Assert.NotNull(committed.Find(2, "v"));
     }
 
     [Fact]
@@ -49,7 +48,7 @@ public sealed class CommittedCouponsTests
     {
         var committed = Remembering(0);
         committed.Remember(Coupon(1, "u", 1));
-        Assert.Null(committed.Find(1, "u", 1));
+        Assert.Null(committed.Find(1, "u"));
     }
 
     [Fact]

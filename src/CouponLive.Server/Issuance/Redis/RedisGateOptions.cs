@@ -39,10 +39,12 @@ public sealed class RedisGateOptions
 
     /// <summary>
     /// How long a process answers a user's repeated clicks "sold out" itself after Redis told them so (the late
-    /// crowd's clicks skip the script call). Only refusals are remembered; 0 asks Redis every time.
+    /// crowd's clicks skip the script call). Only refusals are remembered, and an operator's change ends them at
+    /// once; what it bounds is a stale refusal after stock reopens without one (Redis lost admissions that were
+    /// never committed). Long enough to cover a person clicking every second or two; 0 asks Redis every time.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:00:10", ErrorMessage = "Redis:SoldOutMemory must be between 0 and 10 seconds.")]
-    public TimeSpan SoldOutMemory { get; set; } = TimeSpan.FromSeconds(1);
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00", ErrorMessage = "Redis:SoldOutMemory must be between 0 and 60 seconds.")]
+    public TimeSpan SoldOutMemory { get; set; } = TimeSpan.FromSeconds(3);
 
     /// <summary>How long a script call keeps retrying TRYAGAIN (a slot migrating mid-call) before the request answers 503.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:30", ErrorMessage = "Redis:TryAgainBudget must be between 0 and 30 seconds.")]

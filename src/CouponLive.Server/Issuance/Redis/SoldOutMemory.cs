@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace CouponLive.Issuance.Redis;
 
 /// <summary>
-/// Users Redis has just told "sold out", per campaign, remembered for Redis:SoldOutMemory (1 s): the late crowd
+/// Users Redis has just told "sold out", per campaign, remembered for Redis:SoldOutMemory (3 s): the late crowd
 /// clicks again and again, and its repeated clicks are answered here without a script call. Only refusals are
 /// remembered, never an admission, so no promise rests on it (I1-I6 are untouched); the cost is at most that
 /// long of a stale refusal when stock reopens. An entry holds only for the campaign version it was told under
