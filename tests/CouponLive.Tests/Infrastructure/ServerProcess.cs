@@ -93,7 +93,12 @@ public sealed class ServerProcess : IAsyncDisposable
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {
-            if (_process.HasExited) throw new InvalidOperationException($"Server exited with {_process.ExitCode}:\n{Output}");
+            if (_process.HasExited)
+            {
+                // Exited is seen before the redirected streams are drained: wait for their end, or the reason is lost.
+                await _process.WaitForExitAsync();
+                throw new InvalidOperationException($"Server exited with {_process.ExitCode}:\n{Output}");
+            }
             try
             {
                 if ((await client.GetAsync(new Uri(BaseAddress, "/health/ready"))).StatusCode == HttpStatusCode.OK) return;
