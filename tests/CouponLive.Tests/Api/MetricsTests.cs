@@ -77,6 +77,38 @@ public abstract class MetricsTests(ServerMode mode) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Repeated_clicks_of_a_holder_and_of_a_user_told_sold_out_do_not_reach_the_gate()
+    {
+        var id = await TestCampaigns.CreateAsync(_server.BaseAddress, 1);
+        var path = $"/api/v1/campaigns/{id}/issue";
+        using var winner = Client(TestTokens.Mint("repeat-winner"));
+        using var late = Client(TestTokens.Mint("repeat-late"));
+        Assert.Equal(HttpStatusCode.Created, (await winner.PostAsync(path, null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await late.PostAsync(path, null)).StatusCode);
+
+        using var scraper = Client();
+        var before = await PrometheusText.ReadAsync(scraper);
+        for (var i = 0; i < 5; i++)
+        {
+            var again = await winner.PostAsync(path, null);
+            Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+            Assert.True((await again.ReadJsonAsync())["alreadyIssued"]!.GetValue<bool>());
+            Assert.Equal(HttpStatusCode.Conflict, (await late.PostAsync(path, null)).StatusCode);
+        }
+        var after = await PrometheusText.ReadAsync(scraper);
+
+        // Five more of each outcome, answered by the process itself: no commit, and in production no script call.
+        Assert.Equal(5, after.Get("couponlive_issue_requests_total", ("outcome", "already_issued")) - before.Get("couponlive_issue_requests_total", ("outcome", "already_issued")));
+        Assert.Equal(5, after.Get("couponlive_issue_requests_total", ("outcome", "sold_out")) - before.Get("couponlive_issue_requests_total", ("outcome", "sold_out")));
+        Assert.Equal(before.Get("couponlive_writer_batch_size_sum"), after.Get("couponlive_writer_batch_size_sum"));
+        if (mode == ServerMode.Production)
+        {
+            Assert.True(before.Get("couponlive_gate_batch_size_sum") > 0, "the first clicks went through the Redis gate");
+            Assert.Equal(before.Get("couponlive_gate_batch_size_sum"), after.Get("couponlive_gate_batch_size_sum"));
+        }
+    }
+
+    [Fact]
     public async Task Every_transport_is_counted_in_the_metrics_and_the_live_view()
     {
         var id = await TestCampaigns.CreateAsync(_server.BaseAddress, 3);
