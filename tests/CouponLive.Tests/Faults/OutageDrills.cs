@@ -38,7 +38,9 @@ public sealed class OutageDrills : SaleDrill
         var during = driver.UnavailableLatenciesMs(stopped, returned);
         Assert.True(during.Length > 100, $"the outage should have been answered with 503s: {during.Length}; {driver}");
         var p99 = Percentile(during, 0.99);
-        Assert.True(p99 < 50, $"503 p99 while Redis was down: {p99:F1} ms (of {during.Length}); {driver}");
+        // Alone the drill measures 20-37 ms; beside the rest of the suite on 2 shared cores, up to ~52 ms. What it
+        // guards against is a request hanging until its timeout (seconds), so the bound is 100 ms.
+        Assert.True(p99 < 100, $"503 p99 while Redis was down: {p99:F1} ms (of {during.Length}); {driver}");
         var back = driver.FirstSuccessAfter(returned);
         Assert.True(back is not null && back.Value < TimeSpan.FromSeconds(2), $"first success {back?.TotalSeconds:F2} s after Redis returned; {driver}");
         await AssertOutcomeAsync(campaignId, driver);
