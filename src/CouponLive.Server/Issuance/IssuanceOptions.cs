@@ -20,8 +20,8 @@ public sealed class IssuanceOptions
     public int MaxPendingCommits { get; set; } = 50_000;
 
     /// <summary>
-    /// Committed coupons a process remembers to answer their winners' repeated clicks without the store
-    /// (about 100 bytes each). 0 sends every repeated click to the store.
+    /// Committed coupons a process remembers to answer their winners' repeated clicks without the gate or the
+    /// store (about 100 bytes each); when full, it starts over. 0 sends every repeated click through both.
     /// </summary>
     [Range(0, 100_000_000, ErrorMessage = "Issuance:CommittedCouponsRemembered must be between 0 and 100,000,000.")]
     public int CommittedCouponsRemembered { get; set; } = 1_000_000;

@@ -111,9 +111,9 @@ public sealed partial class IssuanceService(
         if (limited is not null) return new IssueResult(IssueStatus.RateLimited, campaign, RetryAfter: limited);
         if (forbidden) return new IssueResult(IssueStatus.Forbidden, campaign);
 
-        // A winner clicking again whose row this process saw committed: the store's answer stands, so neither the
-        // gate nor the store is asked (and the holder gets the code even while either is down). The holders of a
-        // cancelled-and-revoked campaign are told so by the gate.
+        // A winner clicking again whose row this process saw committed: the store's answer stands (a stored coupon
+        // is never deleted), so neither the gate nor the store is asked. The holders of a cancelled-and-revoked
+        // campaign are told so by the gate.
         if (campaign.State != GateState.Revoked && committed.Find(campaign.Id, userId) is { } known)
             return new IssueResult(IssueStatus.AlreadyIssued, campaign, known);
 
@@ -169,13 +169,11 @@ public sealed partial class IssuanceService(
                 // The store knew a holder the gate did not: the store wins, and the gate is rebuilt.
                 LogGateDisagreed(campaign.Id, "holder unknown to the gate");
                 metrics.GateEvictions.Add(1, CouponMetrics.Tag("reason", "store_disagreed"));
-                committed.Forget(campaign.Id);
                 await gate.EvictAsync(campaign.Id, CancellationToken.None);
                 return new IssueResult(IssueStatus.AlreadyIssued, campaign, outcome.Coupon);
             default:
                 LogGateDisagreed(campaign.Id, "the store rejected an admitted issue");
                 metrics.GateEvictions.Add(1, CouponMetrics.Tag("reason", "store_disagreed"));
-                committed.Forget(campaign.Id);
                 await gate.EvictAsync(campaign.Id, CancellationToken.None);
                 return new IssueResult(IssueStatus.Unavailable, campaign);
         }

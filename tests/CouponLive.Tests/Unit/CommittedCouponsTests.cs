@@ -5,8 +5,8 @@ using Microsoft.Extensions.Options;
 namespace CouponLive.Tests.Unit;
 
 /// <summary>
-/// The coupons a process saw committed answer a winner's repeated click only for that campaign and user, stay
-/// within their bound, and go with a distrusted gate.
+/// The coupons a process saw committed answer a winner's repeated click only for that campaign and user, and
+/// stay within their bound by starting over.
 /// </summary>
 public sealed class CommittedCouponsTests
 {
@@ -29,17 +29,16 @@ public sealed class CommittedCouponsTests
     }
 
     [Fact]
-    public void Nothing_is_remembered_past_the_bound_and_a_forgotten_campaign_frees_its_room()
+    public void At_the_bound_it_starts_over_so_new_holders_are_still_remembered()
     {
         var committed = Remembering(3);
-        for (var i = 1; i <= 5; i++) committed.Remember(Coupon(1, $"u{i}", i));
+        for (var i = 1; i <= 3; i++) committed.Remember(Coupon(1, $"u{i}", i));
         Assert.Equal(3, committed.Count);
-        Assert.Null(committed.Find(1, "u4"));
+        Assert.NotNull(committed.Find(1, "u3"));
 
-        committed.Forget(1);
-        Assert.Equal(0, committed.Count);
+        committed.Remember(Coupon(2, "v", 1)); // full: the old campaign's holders go, the new one is kept
+        Assert.Equal(1, committed.Count);
         Assert.Null(committed.Find(1, "u1"));
-        committed.Remember(Coupon(2, "v", 1));
         Assert.NotNull(committed.Find(2, "v"));
     }
 
