@@ -34,6 +34,12 @@ public sealed class CampaignCatalog(ICouponStore store, TimeProvider time)
         return _campaigns.GetOrAdd(campaignId, campaign);
     }
 
+    /// <summary>The campaigns held now (for the sweep of ended ones).</summary>
+    public IReadOnlyCollection<StoredCampaign> Cached => [.. _campaigns.Values];
+
+    /// <summary>Drops a campaign (ended long ago): a later request reads it from the store again.</summary>
+    public void Forget(long campaignId) => _campaigns.TryRemove(campaignId, out _);
+
     public void Add(StoredCampaign campaign)
     {
         // Never back to an older version (a slow refresh finishing after a change in this process).

@@ -43,7 +43,12 @@ public static class CampaignChanges
         c with { Windows = [.. c.Windows.Select((w, i) => i == index ? w with { EndsAt = endsAt } : w)] },
         [new(Invariant($"windows[{index}].endsAt"), Text(c.Windows[index].EndsAt), Text(endsAt))]);
 
-    public static ServiceResult<Planned> Update(StoredCampaign c, int issued, CampaignPatch patch, DateTimeOffset now)
+    /// <summary>
+    /// A PATCH, judged on what the store holds: the creation rules on the merged campaign, a quantity not below the
+    /// committed count, no window holding coupons moved or dropped. Which windows have started by the clock is the
+    /// gate's to judge, atomically with the change (<see cref="WindowChangeRule"/>).
+    /// </summary>
+    public static ServiceResult<Planned> Update(StoredCampaign c, CampaignCounts counts, CampaignPatch patch, DateTimeOffset now)
     {
         if (c.CancelledAt is not null) return Cancelled;
 
@@ -60,10 +65,10 @@ public static class CampaignChanges
         // An ended campaign may still get a name or validity fix; which windows may change is checked below.
         if (!CampaignValidator.TryValidate(merged, now, out var d, out var failure, requireFutureEnd: false))
             return failure;
-        if (patch.Windows.IsSet && CheckWindows(c.Windows, d.Windows, now) is { } windowFailure)
-            return windowFailure;
-        if (d.TotalQuantity < issued)
-            return BelowIssued(issued);
+        if (patch.Windows.IsSet && WindowChangeRule.CheckHeld(c.Windows, d.Windows, counts.IssuedPerWindow) is { } held)
+            return WindowChangeRule.Failure(held, c.Windows);
+        if (d.TotalQuantity < counts.Issued)
+            return BelowIssued(counts.Issued);
 
         var changes = new List<AuditChange>();
         if (d.Name != c.Name) changes.Add(new("name", c.Name, d.Name));
@@ -79,33 +84,6 @@ public static class CampaignChanges
         return new Planned(
             c with { Name = d.Name, TotalQuantity = d.TotalQuantity, Windows = d.Windows, CouponValidUntil = d.CouponValidUntil, Benefit = d.Benefit },
             changes);
-    }
-
-    /// <summary>
-    /// Windows that have started keep their place, start and quota; an ended one keeps its end, the open one may
-    /// end at any time after now. Every other window starts after now.
-    /// </summary>
-    private static ServiceFailure? CheckWindows(IReadOnlyList<CampaignWindow> before, IReadOnlyList<CampaignWindow> after, DateTimeOffset now)
-    {
-        var started = before.Count(w => w.StartsAt <= now);
-        for (var i = 0; i < started; i++)
-        {
-            var path = Invariant($"windows[{i}]");
-            if (i >= after.Count || after[i].StartsAt != before[i].StartsAt || after[i].Quota != before[i].Quota)
-                return new ServiceFailure(ErrorCodes.WindowStarted, path, $"Window {i} has started ({Text(before[i].StartsAt)}): it stays in the list with its start and quota.");
-            var ended = before[i].EndsAt <= now;
-            if (ended && after[i].EndsAt != before[i].EndsAt)
-                return new ServiceFailure(ErrorCodes.WindowStarted, path + ".endsAt", $"Window {i} has ended; its end cannot change.");
-            if (!ended && after[i].EndsAt <= now)
-                return new ServiceFailure(ErrorCodes.WindowStarted, path + ".endsAt",
-                    "The open window cannot end in the past; end it now with POST /api/v1/campaigns/{id}/windows/current/end.");
-        }
-        for (var i = started; i < after.Count; i++)
-        {
-            if (after[i].StartsAt <= now)
-                return new ServiceFailure(ErrorCodes.WindowStarted, Invariant($"windows[{i}].startsAt"), "A new or changed window must start in the future.");
-        }
-        return null;
     }
 
     public static ServiceFailure BelowIssued(int issued) => new(ErrorCodes.QuantityBelowIssued, "totalQuantity",

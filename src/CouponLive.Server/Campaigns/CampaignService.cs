@@ -16,7 +16,7 @@ public sealed partial class CampaignService(
     ILogger<CampaignService> logger)
 {
     public const int MaxAuditEntries = 500;
-    private static readonly TimeSpan GateLockTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan CampaignLockTimeout = TimeSpan.FromSeconds(5);
     public const int DefaultPageSize = 1_000;
     public const int MaxPageSize = 10_000;
     public const int MaxListed = 200;
@@ -97,6 +97,18 @@ public sealed partial class CampaignService(
         RetryAfter = TimeSpan.FromSeconds(1),
     };
 
+    private static readonly ServiceFailure GateUnreachable = new(ErrorCodes.ServiceUnavailable, "",
+        "The change could not reach the admission gate; nothing changed. Retry shortly.")
+    {
+        RetryAfter = TimeSpan.FromSeconds(1),
+    };
+
+    private static readonly ServiceFailure NotSaved = new(ErrorCodes.ServiceUnavailable, "",
+        "The change could not be saved; nothing changed (read the campaign to see it). Retry shortly.")
+    {
+        RetryAfter = TimeSpan.FromSeconds(1),
+    };
+
     // ---- operating a live campaign ----
 
     public Task<ServiceResult<CampaignResponse>> PauseAsync(string? id, string actor, string? ifMatch, CancellationToken ct) =>
@@ -109,7 +121,7 @@ public sealed partial class CampaignService(
         ChangeAsync(id, actor, ifMatch, "cancel", (c, _, now) => CampaignChanges.Cancel(c, revokeIssued, now), endCurrentWindow: false, ct);
 
     public Task<ServiceResult<CampaignResponse>> UpdateAsync(string? id, string actor, CampaignPatch patch, string? ifMatch, CancellationToken ct) =>
-        ChangeAsync(id, actor, ifMatch, "update", (c, issued, now) => CampaignChanges.Update(c, issued, patch, now), endCurrentWindow: false, ct);
+        ChangeAsync(id, actor, ifMatch, "update", (c, counts, now) => CampaignChanges.Update(c, counts, patch, now), endCurrentWindow: false, ct);
 
     /// <summary>Ends the window open now (by the gate's clock); issuing stops until the next window opens.</summary>
     public Task<ServiceResult<CampaignResponse>> EndCurrentWindowAsync(string? id, string actor, string? ifMatch, CancellationToken ct) =>
@@ -123,89 +135,95 @@ public sealed partial class CampaignService(
     }
 
     /// <summary>
-    /// One change, exact across processes: the gate's load lock (no process rebuilds the gate from a store about
-    /// to change), then the campaign's row lock in the store (no group commit of it moves its counters), the new
-    /// definition written, the gate changed atomically (the next admission anywhere decides by it), and the store
-    /// committed with the audit entry. A refusal by the gate rolls the store back; a failure after the gate
-    /// changed drops the gate's state, so it is rebuilt from the store, which stays the arbiter.
+    /// One change, applied to the store and the gate entirely or not at all, whatever fails at whichever step (the change
+    /// rule, docs/architecture.md):
+    /// <list type="number">
+    /// <item>lock: the campaign lock (no process rebuilds the gate or changes the campaign meanwhile), then the
+    /// campaign's row in the store (no group commit of it moves its counters until the edit ends); If-Match;</item>
+    /// <item>plan (pure): the new definition, or why not; written to the store, uncommitted;</item>
+    /// <item>apply: the gate takes the change in one atomic step on its own clock, or refuses it (nothing changed, the
+    /// store rolls back); from here on the request's cancellation no longer counts;</item>
+    /// <item>finish: what the gate decided (the pause's instant, the ended window's end) is written and the store commits
+    /// with the audit entry. If that fails, the gate is dropped, so it is rebuilt from the store, the arbiter; if even
+    /// that cannot be done, the failover watch drops it once it sees the store's version differ.</item>
+    /// </list>
     /// </summary>
     private async Task<ServiceResult<CampaignResponse>> ChangeAsync(
-        string? id, string actor, string? ifMatch, string action, Func<StoredCampaign, int, DateTimeOffset, ServiceResult<Planned>> plan,
+        string? id, string actor, string? ifMatch, string action, Func<StoredCampaign, CampaignCounts, DateTimeOffset, ServiceResult<Planned>> plan,
         bool endCurrentWindow, CancellationToken ct)
     {
         if (!CampaignCatalog.TryParseId(id, out var campaignId) || await catalog.GetAsync(campaignId, ct) is null) return NotFound;
-        await using var gateLock = await LockGateAsync(campaignId, ct);
-        if (gateLock is null) return Busy;
+
+        // 1. Lock.
+        await using var campaignLock = await LockCampaignAsync(campaignId, ct);
+        if (campaignLock is null) return Busy;
         await using var edit = await store.BeginCampaignEditAsync(campaignId, ct);
         if (edit is null) return NotFound;
         var current = edit.Current;
         if (!ETags.Matches(ifMatch, current.Version)) return Changed;
 
-        var now = GateClock.Now(time);
-        var (planned, refusal) = plan(current, edit.IssuedCount, now);
+        // 2. Plan.
+        var (planned, refusal) = plan(current, edit.Counts, MillisecondClock.Now(time));
         if (planned is null) return refusal!;
         if (planned.Changes.Count == 0 && !endCurrentWindow) return await ResponseAsync(current, ct); // nothing to do: no new version, no audit entry
-
         var updated = planned.Campaign with { Version = current.Version + 1 };
         if (!await edit.WriteAsync(updated, ct))
             return new ServiceFailure(ErrorCodes.CampaignNameTaken, "name", "A campaign with this name exists.");
 
+        // 3. Apply.
         GateChange change;
         try
         {
-            change = await gate.ChangeAsync(updated, endCurrentWindow, ct);
+            change = await gate.ChangeAsync(current, updated, endCurrentWindow, CancellationToken.None);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex)
         {
             // Unknown whether the gate took the change: drop its state so it is rebuilt from the store (rolled back).
             LogGateChangeFailed(ex, campaignId, action);
             await DropGateAsync(campaignId);
-            return new ServiceFailure(ErrorCodes.ServiceUnavailable, "", "The change could not reach the admission gate; nothing changed. Retry shortly.")
-            {
-                RetryAfter = TimeSpan.FromSeconds(1),
-            };
+            return GateUnreachable;
         }
-
-        var changes = planned.Changes;
         switch (change.Status)
         {
             case GateChangeStatus.BelowIssued:
                 return CampaignChanges.BelowIssued(change.Issued);
             case GateChangeStatus.NoCurrentWindow:
                 return NoCurrentWindow;
-            case GateChangeStatus.Applied when endCurrentWindow:
-                (updated, changes) = CampaignChanges.EndWindow(updated, change.EndedWindow, change.EndedAt);
-                await edit.WriteAsync(updated, ct);
-                break;
-            case GateChangeStatus.NotLoaded when endCurrentWindow:
-                // No gate state: nothing is admitted until it is rebuilt (after this commit), so the store's clock decides.
-                var open = new WindowTable(updated.Windows).Locate(now).Window;
-                if (open < 0) return NoCurrentWindow;
-                (updated, changes) = CampaignChanges.EndWindow(updated, open, now.AddMilliseconds(1));
-                await edit.WriteAsync(updated, ct);
-                break;
-            case GateChangeStatus.Applied when current.PausedAt is null && updated.PausedAt is not null:
-                // Just paused: the instant is the gate's, after which it admitted nobody.
-                updated = updated with { PausedAt = change.Now };
-                await edit.WriteAsync(updated, ct);
-                break;
+            case GateChangeStatus.WindowStarted:
+                return WindowChangeRule.Failure(change.Refusal!.Value, current.Windows);
         }
 
+        // 4. Finish.
+        var (final, changes) = Finish(current, updated, planned.Changes, change, endCurrentWindow);
         try
         {
-            await edit.CommitAsync(new AuditEntry(time.GetUtcNow(), actor, action, changes), ct);
+            if (final != updated) await edit.WriteAsync(final, CancellationToken.None);
+            await edit.CommitAsync(new AuditEntry(time.GetUtcNow(), actor, action, changes), CancellationToken.None);
         }
-        catch (Exception ex) when (change.Status == GateChangeStatus.Applied)
+        catch (Exception ex)
         {
             LogGateChangeFailed(ex, campaignId, action);
-            await DropGateAsync(campaignId);
-            throw;
+            if (change.Status == GateChangeStatus.Applied) await DropGateAsync(campaignId);
+            return NotSaved;
         }
-        catalog.Add(updated);
-        LogChanged(campaignId, action, actor, updated.Version);
+        catalog.Add(final);
+        LogChanged(campaignId, action, actor, final.Version);
         // The window ends a millisecond after the gate's clock read: answer once that has passed.
-        if (change.Status == GateChangeStatus.Applied && endCurrentWindow) await Task.Delay(TimeSpan.FromMilliseconds(2), time, ct);
-        return await ResponseAsync(updated, ct);
+        if (endCurrentWindow) await Task.Delay(TimeSpan.FromMilliseconds(2), time, CancellationToken.None);
+        return await ResponseAsync(final, CancellationToken.None);
+    }
+
+    /// <summary>The campaign as the gate decided it: a pause at the gate's instant (after which it admitted nobody), the open window ended at its answer.</summary>
+    private static (StoredCampaign Campaign, IReadOnlyList<AuditChange> Changes) Finish(
+        StoredCampaign current, StoredCampaign updated, IReadOnlyList<AuditChange> changes, GateChange change, bool endCurrentWindow)
+    {
+        if (endCurrentWindow)
+        {
+            var ended = CampaignChanges.EndWindow(updated, change.EndedWindow, change.EndedAt);
+            return (ended.Campaign, ended.Changes);
+        }
+        if (current.PausedAt is null && updated.PausedAt is not null) return (updated with { PausedAt = change.Now }, changes);
+        return (updated, changes);
     }
 
     private static readonly ServiceFailure NoCurrentWindow = new(ErrorCodes.NoCurrentWindow, "", "No window of the campaign is open now.");
@@ -213,13 +231,13 @@ public sealed partial class CampaignService(
     private async Task<CampaignResponse> ResponseAsync(StoredCampaign campaign, CancellationToken ct) =>
         ToResponse(campaign, await store.GetCountsAsync(campaign.Id, ct), time.GetUtcNow());
 
-    /// <summary>The gate's load lock, waited for up to a few seconds (another operator's change or a rebuild holds it briefly).</summary>
-    private async Task<IAsyncDisposable?> LockGateAsync(long campaignId, CancellationToken ct)
+    /// <summary>The campaign lock, waited for up to a few seconds (another operator's change or a rebuild holds it briefly).</summary>
+    private async Task<IAsyncDisposable?> LockCampaignAsync(long campaignId, CancellationToken ct)
     {
-        var deadline = time.GetUtcNow() + GateLockTimeout;
+        var deadline = time.GetUtcNow() + CampaignLockTimeout;
         while (true)
         {
-            if (await gate.TryLockForLoadAsync(campaignId, ct) is { } held) return held;
+            if (await gate.TryLockCampaignAsync(campaignId, ct) is { } held) return held;
             if (time.GetUtcNow() >= deadline) return null;
             await Task.Delay(TimeSpan.FromMilliseconds(20), time, ct);
         }

@@ -33,6 +33,8 @@ public sealed class CouponMetrics
         RateLimited = meter.CreateCounter<long>("couponlive.rate_limited", "{request}", "Requests refused by a flood limit, by limit");
         Shed = meter.CreateCounter<long>("couponlive.issue.shed", "{request}", "Issue requests answered 503 at once instead of queued, by reason");
         Redemptions = meter.CreateCounter<long>("couponlive.redemptions", "{request}", "Redeem, cancel-redemption and revoke requests, by action and outcome");
+        WriterParked = meter.CreateCounter<long>("couponlive.writer.parked", "{coupon}",
+            "Admitted issues the store failed to commit for a reason of their own, set aside so other commits go on (each answered 503; its gate is rebuilt)");
         _meter = meter;
     }
 
@@ -51,6 +53,7 @@ public sealed class CouponMetrics
     public Counter<long> RateLimited { get; }
     public Counter<long> Shed { get; }
     public Counter<long> Redemptions { get; }
+    public Counter<long> WriterParked { get; }
 
     /// <summary>A gauge read at each collection (queue depths, circuit states), registered by the part that owns the value.</summary>
     public void Observe(string name, string unit, string description, Func<IEnumerable<Measurement<long>>> read) =>

@@ -15,7 +15,8 @@ namespace CouponLive.Grants;
 public sealed partial class GrantRunner(
     ICouponStore store,
     IAdmissionGate gate,
-    IssuanceService issuance,
+    GateLoader loader,
+    GateRepair repair,
     IssueWriter writer,
     CouponCodeCodec codec,
     IOptions<GrantOptions> options,
@@ -88,11 +89,11 @@ public sealed partial class GrantRunner(
         }
         var campaign = await store.GetCampaignAsync(grant.CampaignId, ct);
         if (campaign is null || campaign.State == GateState.Paused || writer.IsFull) return false; // a pause holds grants too
-        if (!await issuance.LoadGateAsync(campaign, ct)) return false;
+        if (!await loader.EnsureLoadedAsync(campaign.Id, ct)) return false;
 
         var admissions = await gate.AdmitGrantAsync(campaign, grant.GrantNo, [.. users.Select(u => u.UserId)], ct);
         var decided = new List<GrantUser>(users.Count);
-        var commits = new List<(GrantUser User, Task<CommitOutcome> Commit, long Sequence)>();
+        var commits = new List<(GrantUser User, Task<CommitOutcome> Commit, IssuedCoupon Coupon, Admission Admission)>();
         for (var i = 0; i < users.Count; i++)
         {
             var (user, a) = (users[i], admissions[i]);
@@ -100,9 +101,9 @@ public sealed partial class GrantRunner(
             {
                 // Admitted now, or by this grant before an interruption: committed (idempotently) as its coupon.
                 case AdmissionOutcome.Admitted:
-                case AdmissionOutcome.AlreadyAdmitted when a.WindowIndex == -grant.GrantNo:
-                    var coupon = new IssuedCoupon(campaign.Id, user.UserId, a.Sequence, codec.Encode(campaign.Id, a.Sequence), a.At, -grant.GrantNo);
-                    commits.Add((user, writer.CommitAsync(coupon, a.OutboxId), a.Sequence));
+                case AdmissionOutcome.AlreadyAdmitted when a.Source == CouponSource.Grant(grant.GrantNo):
+                    var coupon = new IssuedCoupon(campaign.Id, user.UserId, a.Sequence, codec.Encode(campaign.Id, a.Sequence), a.At, a.Source);
+                    commits.Add((user, writer.CommitAsync(coupon, a.OutboxId), coupon, a));
                     break;
                 case AdmissionOutcome.AlreadyAdmitted:
                     decided.Add(user with { Outcome = GrantOutcome.AlreadyHeld, Code = codec.Encode(campaign.Id, a.Sequence) });
@@ -126,14 +127,20 @@ public sealed partial class GrantRunner(
             // Not committed in time: record what was decided; the rest is replayed on a later turn (exactly, see above).
             LogCommitsPending(grant.GrantNo, commits.Count(c => !c.Commit.IsCompletedSuccessfully));
         }
-        foreach (var (user, commit, sequence) in commits)
+        foreach (var (user, commit, coupon, admission) in commits)
         {
             if (!commit.IsCompletedSuccessfully) continue;
             var outcome = commit.Result;
-            if (outcome.Status is CommitStatus.Inserted or CommitStatus.Existing && outcome.Coupon!.Sequence == sequence)
-                decided.Add(user with { Outcome = GrantOutcome.Issued, Code = outcome.Coupon.Code });
-            else if (outcome.Status == CommitStatus.Existing)
-                decided.Add(user with { Outcome = GrantOutcome.AlreadyHeld, Code = outcome.Coupon!.Code }); // the store knew a holder the gate did not
+            switch (await repair.AfterCommitAsync(coupon, admission, outcome))
+            {
+                case CommitVerdict.Issued:
+                    decided.Add(user with { Outcome = GrantOutcome.Issued, Code = outcome.Coupon!.Code });
+                    break;
+                case CommitVerdict.HeldBefore:
+                    decided.Add(user with { Outcome = GrantOutcome.AlreadyHeld, Code = outcome.Coupon!.Code }); // the store knew a holder the gate did not
+                    break;
+                // Refused: the gate is rebuilt, and the user is decided again on a later turn.
+            }
         }
         if (decided.Count == 0) return false;
         var recorded = await store.RecordGrantOutcomesAsync(grant.GrantNo, decided, time.GetUtcNow(), ct);

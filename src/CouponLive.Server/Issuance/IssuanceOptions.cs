@@ -25,4 +25,11 @@ public sealed class IssuanceOptions
     /// </summary>
     [Range(0, 100_000_000, ErrorMessage = "Issuance:CommittedCouponsRemembered must be between 0 and 100,000,000.")]
     public int CommittedCouponsRemembered { get; set; } = 1_000_000;
+
+    /// <summary>
+    /// How long after its last window ends a campaign stays in this process's memory (its definition, its in-process gate,
+    /// its remembered winners). A later request reads it from the store again.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "366.00:00:00", ErrorMessage = "Issuance:ForgetEndedAfter must be between 1 second and 366 days.")]
+    public TimeSpan ForgetEndedAfter { get; set; } = TimeSpan.FromHours(1);
 }

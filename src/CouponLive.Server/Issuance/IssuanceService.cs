@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Claims;
 using CouponLive.Auth;
@@ -18,9 +17,11 @@ namespace CouponLive.Issuance;
 /// metrics and the live view. Only admitted requests (at most the quantity) and retries of holders
 /// reach the store.
 /// </summary>
-public sealed partial class IssuanceService(
+public sealed class IssuanceService(
     CampaignCatalog catalog,
     IAdmissionGate gate,
+    GateLoader loader,
+    GateRepair repair,
     IssueWriter writer,
     CommittedCoupons committed,
     ICouponStore store,
@@ -30,12 +31,8 @@ public sealed partial class IssuanceService(
     DependencyBreakers breakers,
     TimeProvider time,
     IOptions<IssuanceOptions> options,
-    ILogger<IssuanceService> logger,
-    UserRateLimiter? limiter = null,
-    OutboxReconciler? reconciler = null)
+    UserRateLimiter? limiter = null)
 {
-    private readonly ConcurrentDictionary<long, SemaphoreSlim> _loadLocks = new();
-
     /// <summary>
     /// Issues a coupon of campaign <paramref name="campaignId"/> (as the route or message carries it) to the
     /// caller, or, for a service token, to <paramref name="forUser"/>; records the outcome.
@@ -125,7 +122,7 @@ public sealed partial class IssuanceService(
         var admission = await gate.AdmitAsync(campaign, userId, ct);
         if (admission.Outcome == AdmissionOutcome.NotLoaded)
         {
-            if (!await LoadGateAsync(campaign, ct)) return new IssueResult(IssueStatus.Unavailable, campaign);
+            if (!await loader.EnsureLoadedAsync(campaign.Id, ct)) return new IssueResult(IssueStatus.Unavailable, campaign);
             admission = await gate.AdmitAsync(campaign, userId, ct);
         }
 
@@ -144,7 +141,7 @@ public sealed partial class IssuanceService(
 
     private async Task<IssueResult> CommitAsync(StoredCampaign campaign, string userId, Admission admission)
     {
-        var coupon = new IssuedCoupon(campaign.Id, userId, admission.Sequence, codec.Encode(campaign.Id, admission.Sequence), admission.At, admission.WindowIndex);
+        var coupon = new IssuedCoupon(campaign.Id, userId, admission.Sequence, codec.Encode(campaign.Id, admission.Sequence), admission.At, admission.Source);
         CommitOutcome outcome;
         try
         {
@@ -157,24 +154,19 @@ public sealed partial class IssuanceService(
             return new IssueResult(IssueStatus.Unavailable, campaign);
         }
 
-        switch (outcome.Status)
+        switch (await repair.AfterCommitAsync(coupon, admission, outcome))
         {
-            // This admission's row, written by this call or by an earlier try of the same admission
-            // (a lost acknowledgement, the outbox reconciler): a fresh admission is "issued", a retry "already".
-            case CommitStatus.Inserted or CommitStatus.Existing when outcome.Coupon!.Sequence == coupon.Sequence:
-                committed.Remember(outcome.Coupon);
+            case CommitVerdict.Issued:
+                // This admission's row, written by this call or by an earlier try of the same admission
+                // (a lost acknowledgement, the outbox reconciler): a fresh admission is "issued", a retry "already".
+                committed.Remember(outcome.Coupon!);
                 var status = admission.Outcome == AdmissionOutcome.Admitted ? IssueStatus.Issued : IssueStatus.AlreadyIssued;
                 return new IssueResult(status, campaign, outcome.Coupon);
-            case CommitStatus.Existing:
-                // The store knew a holder the gate did not: the store wins, and the gate is rebuilt.
-                LogGateDisagreed(campaign.Id, "holder unknown to the gate");
-                metrics.GateEvictions.Add(1, CouponMetrics.Tag("reason", "store_disagreed"));
-                await gate.EvictAsync(campaign.Id, CancellationToken.None);
+            case CommitVerdict.HeldBefore:
+                // The store knew the user with another coupon: that one is theirs (the gate now knows it too).
+                committed.Remember(outcome.Coupon!);
                 return new IssueResult(IssueStatus.AlreadyIssued, campaign, outcome.Coupon);
             default:
-                LogGateDisagreed(campaign.Id, "the store rejected an admitted issue");
-                metrics.GateEvictions.Add(1, CouponMetrics.Tag("reason", "store_disagreed"));
-                await gate.EvictAsync(campaign.Id, CancellationToken.None);
                 return new IssueResult(IssueStatus.Unavailable, campaign);
         }
     }
@@ -185,59 +177,4 @@ public sealed partial class IssuanceService(
         return new IssueResult(IssueStatus.Unavailable, campaign);
     }
 
-    /// <summary>
-    /// Rebuilds the campaign's gate from the store: one loader across all processes (the gate's lock),
-    /// one waiter per process. Outbox admissions are committed first, so the snapshot includes them.
-    /// False when it could not be done in time (Redis or the store unreachable): the caller answers 503.
-    /// </summary>
-    public async Task<bool> LoadGateAsync(StoredCampaign campaign, CancellationToken ct)
-    {
-        var localLock = _loadLocks.GetOrAdd(campaign.Id, _ => new SemaphoreSlim(1, 1));
-        var deadline = time.GetUtcNow() + options.Value.LoadTimeout;
-        if (!await localLock.WaitAsync(options.Value.LoadTimeout, ct)) return false;
-        try
-        {
-            while (true)
-            {
-                if (await gate.IsLoadedAsync(campaign.Id, ct)) return true;
-                var loadLock = await gate.TryLockForLoadAsync(campaign.Id, ct);
-                if (loadLock is not null)
-                {
-                    await using (loadLock)
-                    {
-                        if (await gate.IsLoadedAsync(campaign.Id, ct)) return true;
-                        if (reconciler is not null) await reconciler.CommitOutboxAsync(campaign.Id, DateTimeOffset.MaxValue, ct);
-                        // The campaign as stored now, not as cached: an operator's change must survive a rebuild.
-                        var current = await store.GetCampaignAsync(campaign.Id, ct) ?? campaign;
-                        catalog.Add(current);
-                        var snapshot = await store.LoadGateSnapshotAsync(campaign.Id, ct);
-                        await gate.LoadAsync(current, snapshot, ct);
-                        LogGateLoaded(campaign.Id, snapshot.Coupons.Count);
-                        return true;
-                    }
-                }
-                if (time.GetUtcNow() >= deadline) return false;
-                await Task.Delay(20, ct); // another process is loading it
-            }
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            metrics.Errors.Add(1, CouponMetrics.Tag("component", "gate_load"));
-            LogLoadFailed(ex, campaign.Id);
-            return false;
-        }
-        finally
-        {
-            localLock.Release();
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Admission gate for campaign {CampaignId} loaded from the store with {Issued} issued coupons")]
-    private partial void LogGateLoaded(long campaignId, int issued);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Loading the admission gate of campaign {CampaignId} failed; answering 503")]
-    private partial void LogLoadFailed(Exception ex, long campaignId);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Admission gate and store disagree for campaign {CampaignId} ({Reason}); rebuilding the gate")]
-    private partial void LogGateDisagreed(long campaignId, string reason);
 }

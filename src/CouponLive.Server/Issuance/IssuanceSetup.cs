@@ -35,9 +35,13 @@ public static class IssuanceSetup
             services.AddSingleton<IAdmissionGate, InProcessAdmissionGate>();
         }
         services.AddSingleton<CommittedCoupons>();
+        services.AddSingleton<GateRepair>();
+        services.AddSingleton<GateLoader>();
         services.AddSingleton<IssueWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<IssueWriter>());
         services.AddSingleton<IssuanceService>();
+        services.AddSingleton<EndedCampaignSweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<EndedCampaignSweeper>());
         return builder;
     }
 }

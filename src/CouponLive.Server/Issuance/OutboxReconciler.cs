@@ -6,16 +6,19 @@ using Microsoft.Extensions.Options;
 namespace CouponLive.Issuance;
 
 /// <summary>
-/// Commits admissions whose process died (or stalled) before committing them, from the gate's outbox,
-/// idempotently, then trims the outbox. So a crash can delay an issue but never leak its stock (I6).
+/// Commits admissions whose process died (or stalled) before committing them, from the gate's outbox, idempotently,
+/// then trims the outbox. So a crash can delay an issue but never leak its stock (I6). Commits go through the writer
+/// (a row at fault is parked there, not retried here forever); each campaign is swept on its own, so one that fails
+/// never holds back the others.
 /// </summary>
 public sealed partial class OutboxReconciler(
     IAdmissionOutbox outbox,
-    IAdmissionGate gate,
-    ICouponStore store,
+    IssueWriter writer,
+    GateRepair repair,
     CouponCodeCodec codec,
     TimeProvider time,
     IOptions<ReconcilerOptions> options,
+    IOptions<IssuanceOptions> issuanceOptions,
     CouponMetrics metrics,
     ILogger<OutboxReconciler> logger) : BackgroundService
 {
@@ -29,30 +32,25 @@ public sealed partial class OutboxReconciler(
         {
             var entries = await outbox.ReadOutboxAsync(campaignId, before, PageSize, ct);
             if (entries.Count == 0) return added;
-            var coupons = entries.Select(e => new IssuedCoupon(e.CampaignId, e.UserId, e.Sequence, codec.Encode(e.CampaignId, e.Sequence), e.At, e.WindowIndex)).ToList();
-            var outcomes = await store.CommitAsync(coupons, ct);
+            var coupons = entries.Select(e => new IssuedCoupon(e.CampaignId, e.UserId, e.Sequence, codec.Encode(e.CampaignId, e.Sequence), e.At, e.Source)).ToList();
+            // No outbox id: the entries are deleted here, once all their admissions have a final outcome.
+            var outcomes = await Task.WhenAll(coupons.Select(c => writer.CommitAsync(c))).WaitAsync(issuanceOptions.Value.CommitTimeout, ct);
 
-            var disagreements = 0;
-            for (var i = 0; i < outcomes.Count; i++)
+            for (var i = 0; i < outcomes.Length; i++)
             {
-                string action;
-                switch (outcomes[i].Status)
+                var verdict = await repair.AfterCommitAsync(coupons[i], new Admission(AdmissionOutcome.Admitted, coupons[i].Sequence, coupons[i].IssuedAt, coupons[i].Source), outcomes[i]);
+                var action = verdict switch
                 {
-                    case CommitStatus.Inserted: added++; action = "committed"; break;
-                    case CommitStatus.Existing when outcomes[i].Coupon!.Sequence == coupons[i].Sequence: action = "already_committed"; break;
-                    default: disagreements++; action = "refused"; break;
-                }
+                    CommitVerdict.Issued when outcomes[i].Status == CommitStatus.Inserted => "committed",
+                    CommitVerdict.Issued => "already_committed",
+                    CommitVerdict.HeldBefore => "held_before",
+                    _ => "refused",
+                };
+                if (action == "committed") added++;
                 metrics.ReconcilerActions.Add(1, CouponMetrics.Tag("action", action));
             }
             var ids = entries.Select(e => e.Id).Distinct().ToList();
             await outbox.DeleteOutboxAsync(campaignId, ids, ct);
-            if (disagreements > 0)
-            {
-                // The store refused admissions the gate made: the gate's counts are off, rebuild them.
-                LogDisagreement(campaignId, disagreements);
-                metrics.GateEvictions.Add(1, CouponMetrics.Tag("reason", "store_disagreed"));
-                await gate.EvictAsync(campaignId, ct);
-            }
             if (ids.Count < PageSize) return added;
         }
     }
@@ -62,17 +60,27 @@ public sealed partial class OutboxReconciler(
         using var timer = new PeriodicTimer(options.Value.Interval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
+            IReadOnlyList<long> campaigns;
             try
             {
-                foreach (var campaignId in await outbox.KnownCampaignsAsync(stoppingToken))
+                campaigns = await outbox.KnownCampaignsAsync(stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogSweepFailed(ex, 0);
+                continue;
+            }
+            foreach (var campaignId in campaigns)
+            {
+                try
                 {
                     var added = await CommitOutboxAsync(campaignId, time.GetUtcNow() - options.Value.Delay, stoppingToken);
                     if (added > 0) LogRecovered(campaignId, added);
                 }
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                LogSweepFailed(ex);
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    LogSweepFailed(ex, campaignId); // this campaign waits for the next sweep; the others go on
+                }
             }
         }
     }
@@ -80,9 +88,6 @@ public sealed partial class OutboxReconciler(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Committed {Count} admissions of campaign {CampaignId} from the outbox (their process did not)")]
     private partial void LogRecovered(long campaignId, int count);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "The store refused {Count} outbox admissions of campaign {CampaignId}; rebuilding its gate")]
-    private partial void LogDisagreement(long campaignId, int count);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox sweep failed; trying again next interval")]
-    private partial void LogSweepFailed(Exception ex);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox sweep failed (campaign {CampaignId}, 0 for all); trying again next interval")]
+    private partial void LogSweepFailed(Exception ex, long campaignId);
 }

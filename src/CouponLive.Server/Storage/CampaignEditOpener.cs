@@ -8,14 +8,14 @@ internal static class CampaignEditOpener
     public static async Task<ICampaignEdit?> OpenAsync<TTransaction>(
         DbConnection conn,
         Func<Task<TTransaction>> begin,
-        Func<TTransaction, Task<(StoredCampaign Campaign, int Issued)?>> read,
-        Func<TTransaction, StoredCampaign, int, ICampaignEdit> edit) where TTransaction : DbTransaction
+        Func<TTransaction, Task<(StoredCampaign Campaign, CampaignCounts Counts)?>> read,
+        Func<TTransaction, StoredCampaign, CampaignCounts, ICampaignEdit> edit) where TTransaction : DbTransaction
     {
         TTransaction? tx = null;
         try
         {
             tx = await begin();
-            if (await read(tx) is { } found) return edit(tx, found.Campaign, found.Issued);
+            if (await read(tx) is { } found) return edit(tx, found.Campaign, found.Counts);
         }
         catch
         {

@@ -7,14 +7,14 @@ namespace CouponLive.Storage;
 /// <summary>
 /// Reads a campaign and its windows the same way in PostgreSQL and MySQL (the same columns; values converted
 /// from what each driver returns, times by the store's <c>time</c> reader); inside a transaction its row stays
-/// locked (FOR UPDATE) until the transaction ends.
+/// locked (FOR UPDATE) until the transaction ends. The counts are the committed ones, read with it.
 /// </summary>
 internal static class CampaignRows
 {
     private const string Columns =
         "name, total_quantity, coupon_valid_until, benefit_type, benefit_value, created_at, version, paused_at, cancelled_at, issued_revoked, issued_count";
 
-    public static async Task<(StoredCampaign Campaign, int Issued)?> ReadAsync(
+    public static async Task<(StoredCampaign Campaign, CampaignCounts Counts)?> ReadAsync(
         DbConnection conn, DbTransaction? tx, long campaignId, Func<DbDataReader, int, DateTimeOffset> time, CancellationToken ct)
     {
         await using var cmd = conn.CreateCommand();
@@ -22,7 +22,7 @@ internal static class CampaignRows
         cmd.CommandText =
             $"""
             SELECT {Columns} FROM campaigns WHERE campaign_id = @id{(tx is null ? "" : " FOR UPDATE")};
-            SELECT starts_at, ends_at, quota FROM campaign_windows WHERE campaign_id = @id ORDER BY window_index;
+            SELECT starts_at, ends_at, quota, issued_count FROM campaign_windows WHERE campaign_id = @id ORDER BY window_index;
             """;
         var id = cmd.CreateParameter();
         id.ParameterName = "@id";
@@ -44,8 +44,14 @@ internal static class CampaignRows
 
         await r.NextResultAsync(ct);
         var windows = new List<CampaignWindow>();
-        while (await r.ReadAsync(ct)) windows.Add(new CampaignWindow(time(r, 0), time(r, 1), r.IsDBNull(2) ? null : Int(r, 2)));
-        return (new StoredCampaign(campaignId, name, total, windows, validUntil, benefit, createdAt, version, pausedAt, cancelledAt, revoked), issued);
+        var perWindow = new List<int>();
+        while (await r.ReadAsync(ct))
+        {
+            windows.Add(new CampaignWindow(time(r, 0), time(r, 1), r.IsDBNull(2) ? null : Int(r, 2)));
+            perWindow.Add(Int(r, 3));
+        }
+        return (new StoredCampaign(campaignId, name, total, windows, validUntil, benefit, createdAt, version, pausedAt, cancelledAt, revoked),
+            new CampaignCounts(issued, perWindow));
     }
 
     private static int Int(DbDataReader r, int column) => Convert.ToInt32(r.GetValue(column), CultureInfo.InvariantCulture);

@@ -9,8 +9,8 @@ public interface ICampaignEdit : IAsyncDisposable
 {
     StoredCampaign Current { get; }
 
-    /// <summary>Committed issued coupons when the lock was taken (the gate may have admitted more).</summary>
-    int IssuedCount { get; }
+    /// <summary>Committed coupons, in all and per window, when the lock was taken (the gate may have admitted more).</summary>
+    CampaignCounts Counts { get; }
 
     /// <summary>Writes the campaign's new definition, uncommitted; may be called again. False when the name is another campaign's.</summary>
     Task<bool> WriteAsync(StoredCampaign updated, CancellationToken ct);

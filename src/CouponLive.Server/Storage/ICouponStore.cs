@@ -57,13 +57,18 @@ public interface ICouponStore
 
     /// <summary>
     /// Commits a group of admitted issues in one transaction, advancing the campaign and window
-    /// counters with them. Idempotent per (campaign, user). Outcomes come back in input order;
-    /// Rejected covers a code or sequence clash with another user, over-issue and unknown
-    /// campaigns or windows. Throws on transient failure (nothing committed).
+    /// counters with them (<see cref="CommitPlan"/>, the same in every store). Idempotent per (campaign, user).
+    /// Outcomes come back in input order; Rejected covers a code or sequence clash with another user, over-issue,
+    /// a value the store cannot hold, and unknown campaigns or windows. Throws when nothing was committed: a
+    /// transient failure, or an error the rows did not cause.
     /// </summary>
     Task<IReadOnlyList<CommitOutcome>> CommitAsync(IReadOnlyList<IssuedCoupon> batch, CancellationToken ct);
 
-    Task<GateSnapshot> LoadGateSnapshotAsync(long campaignId, CancellationToken ct);
+    /// <summary>
+    /// What a rebuilt gate starts from: the committed coupons, read after the campaign's row is locked, and the
+    /// sequence numbers it may hand out, reserved above the campaign's high-water mark in the same transaction.
+    /// </summary>
+    Task<GateSnapshot> ReserveGateSnapshotAsync(long campaignId, CancellationToken ct);
 
     /// <summary>
     /// Creates a grant with its users in request order (an outcome given for a user, e.g. invalid, is final and

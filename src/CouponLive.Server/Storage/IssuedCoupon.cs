@@ -1,10 +1,12 @@
+using CouponLive.Issuance;
+
 namespace CouponLive.Storage;
 
 /// <summary>
 /// A coupon as stored. The code is derived from (CampaignId, Sequence), stored for lookup and the UNIQUE check.
-/// A negative <see cref="WindowIndex"/> is minus the number of the bulk grant that issued it (it belongs to no
-/// window). The use of it (<see cref="OrderId"/> and <see cref="RedeemedAt"/> together, the last cancelled redemption,
-/// a revocation) is read with it and never written by the group commit.
+/// <see cref="Source"/> is its window, or the bulk grant that issued it. The use of it (<see cref="OrderId"/> and
+/// <see cref="RedeemedAt"/> together, the last cancelled redemption, a revocation) is read with it and never
+/// written by the group commit.
 /// </summary>
 public sealed record IssuedCoupon(
     long CampaignId,
@@ -12,7 +14,7 @@ public sealed record IssuedCoupon(
     long Sequence,
     string Code,
     DateTimeOffset IssuedAt,
-    int WindowIndex,
+    CouponSource Source,
     string? OrderId = null,
     DateTimeOffset? RedeemedAt = null,
     DateTimeOffset? RedemptionCancelledAt = null,

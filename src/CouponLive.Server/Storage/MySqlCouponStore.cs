@@ -3,6 +3,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using CouponLive.Campaigns;
+using CouponLive.Issuance;
 using Dapper;
 using MySqlConnector;
 
@@ -12,7 +13,7 @@ namespace CouponLive.Storage;
 /// The store on MySQL 8 / MariaDB 10.11 (InnoDB), with the PostgreSQL store's contract and guarantees: its
 /// constraints re-check I1-I3 (see <see cref="MySqlMigrations"/>), one <see cref="MySqlDataSource"/> (one pool)
 /// per process. Times are DATETIME(3) in UTC, truncated to whole milliseconds on the way in and read back with
-/// offset 0. Not wired into the server yet.
+/// offset 0.
 /// </summary>
 public sealed partial class MySqlCouponStore(MySqlDataSource db) : ICouponStore, IAsyncDisposable
 {
@@ -145,7 +146,7 @@ public sealed partial class MySqlCouponStore(MySqlDataSource db) : ICouponStore,
     }
 
     /// <summary>The campaign and its committed count; inside <paramref name="tx"/> its row stays locked until the transaction ends.</summary>
-    private static Task<(StoredCampaign Campaign, int Issued)?> ReadCampaignAsync(MySqlConnection conn, MySqlTransaction? tx, long campaignId, CancellationToken ct) =>
+    private static Task<(StoredCampaign Campaign, CampaignCounts Counts)?> ReadCampaignAsync(MySqlConnection conn, MySqlTransaction? tx, long campaignId, CancellationToken ct) =>
         CampaignRows.ReadAsync(conn, tx, campaignId, Time, ct);
 
     public async Task<ICampaignEdit?> BeginCampaignEditAsync(long campaignId, CancellationToken ct)
@@ -155,7 +156,7 @@ public sealed partial class MySqlCouponStore(MySqlDataSource db) : ICouponStore,
         return await CampaignEditOpener.OpenAsync(conn,
             async () => await conn.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct),
             tx => ReadCampaignAsync(conn, tx, campaignId, ct),
-            (tx, campaign, issued) => new Edit(conn, tx, campaign, issued));
+            (tx, campaign, counts) => new Edit(conn, tx, campaign, counts));
     }
 
     public async Task<IReadOnlyList<AuditEntry>> ListAuditAsync(long campaignId, int limit, CancellationToken ct)
@@ -181,10 +182,10 @@ public sealed partial class MySqlCouponStore(MySqlDataSource db) : ICouponStore,
     }
 
     /// <summary>The campaign's row is locked (FOR UPDATE) from the start: group commits of it wait at their counter update.</summary>
-    private sealed class Edit(MySqlConnection conn, MySqlTransaction tx, StoredCampaign current, int issued) : ICampaignEdit
+    private sealed class Edit(MySqlConnection conn, MySqlTransaction tx, StoredCampaign current, CampaignCounts counts) : ICampaignEdit
     {
         public StoredCampaign Current { get; } = current;
-        public int IssuedCount { get; } = issued;
+        public CampaignCounts Counts { get; } = counts;
 
         public async Task<bool> WriteAsync(StoredCampaign c, CancellationToken ct)
         {
@@ -195,7 +196,7 @@ public sealed partial class MySqlCouponStore(MySqlDataSource db) : ICouponStore,
             await using var cmd = new MySqlCommand { Connection = conn, Transaction = tx };
             var sql = new StringBuilder(
                 """
-                UPDATE campaigns SET name = @name, total_quantity = @total, coupon_valid_until = @validUntil, benefit_type = @benefitType,
+                UPDATE campaigns SET sequence_reserved = sequence_reserved + GREATEST(@total - total_quantity, 0), name = @name, total_quantity = @total, coupon_valid_until = @validUntil, benefit_type = @benefitType,
                     benefit_value = @benefitValue, version = @version, paused_at = @pausedAt, cancelled_at = @cancelledAt, issued_revoked = @revoked
                 WHERE campaign_id = @id;
                 """);
@@ -210,7 +211,9 @@ public sealed partial class MySqlCouponStore(MySqlDataSource db) : ICouponStore,
             cmd.Parameters.AddWithValue("@revoked", c.IssuedRevoked);
             cmd.Parameters.AddWithValue("@id", c.Id);
             cmd.Parameters.AddWithValue("@count", c.Windows.Count);
-            // Windows keep their index: started ones are unchanged, later ones are rewritten, extra ones dropped.
+            // MySQL assigns left to right, each seeing the ones before: the high-water mark of sequence numbers rises by
+            // the raise first (GateSnapshot.Reserve). Windows keep their index: started ones are unchanged, later ones are
+            // rewritten, extra ones dropped (never one that holds coupons: the plan refuses it, and the statement keeps it).
             // VALUES(col) is the row that clashed (deprecated in MySQL 8.0.20 but still there; MariaDB has no alias syntax).
             if (c.Windows.Count > 0)
             {
@@ -219,7 +222,7 @@ public sealed partial class MySqlCouponStore(MySqlDataSource db) : ICouponStore,
                         _ => c.Id, i => i, i => ToDb(c.Windows[i].StartsAt), i => ToDb(c.Windows[i].EndsAt), i => c.Windows[i].Quota))
                     .Append(" ON DUPLICATE KEY UPDATE starts_at = VALUES(starts_at), ends_at = VALUES(ends_at), quota = VALUES(quota);\n");
             }
-            sql.Append("DELETE FROM campaign_windows WHERE campaign_id = @id AND window_index >= @count;");
+            sql.Append("DELETE FROM campaign_windows WHERE campaign_id = @id AND window_index >= @count AND issued_count = 0;");
             cmd.CommandText = sql.ToString();
             try
             {
@@ -272,7 +275,7 @@ public sealed partial class MySqlCouponStore(MySqlDataSource db) : ICouponStore,
     }
 
     private const string CouponColumns =
-        "campaign_id, user_id, sequence, code, issued_at, COALESCE(window_index, -grant_no), order_id, redeemed_at, redemption_cancelled_at, revoked_at";
+        "campaign_id, user_id, sequence, code, issued_at, window_index, grant_no, order_id, redeemed_at, redemption_cancelled_at, revoked_at";
 
     public async Task<IReadOnlyList<IssuedCoupon>> ListCouponsAsync(long campaignId, long afterSequence, int limit, CouponFilter filter, CancellationToken ct) =>
         await QueryCouponsAsync(
@@ -332,10 +335,20 @@ public sealed partial class MySqlCouponStore(MySqlDataSource db) : ICouponStore,
         (await QueryCouponsAsync($"SELECT {CouponColumns} FROM coupons WHERE campaign_id = @campaignId AND sequence = @sequence", new { campaignId, sequence }, ct))
             .SingleOrDefault();
 
-    public async Task<GateSnapshot> LoadGateSnapshotAsync(long campaignId, CancellationToken ct)
+    public async Task<GateSnapshot> ReserveGateSnapshotAsync(long campaignId, CancellationToken ct)
     {
-        var coupons = await QueryCouponsAsync($"SELECT {CouponColumns} FROM coupons WHERE campaign_id = @campaignId", new { campaignId }, ct);
-        return new GateSnapshot(coupons, coupons.Count == 0 ? 0 : coupons.Max(c => c.Sequence));
+        await using var conn = await OpenAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+        // The campaign's row first (FOR UPDATE): every group commit of it either lands before the snapshot is read or
+        // waits for this transaction and counts as "after the rebuild".
+        var row = await conn.QuerySingleOrDefaultAsync<(long Reserved, int Total)?>(Cmd(
+            "SELECT sequence_reserved, total_quantity FROM campaigns WHERE campaign_id = @campaignId FOR UPDATE", new { campaignId }, ct, tx))
+            ?? throw new InvalidOperationException($"Campaign {campaignId} does not exist.");
+        var coupons = await QueryCouponsAsync(conn, tx, $"SELECT {CouponColumns} FROM coupons WHERE campaign_id = @campaignId", new { campaignId }, ct);
+        var (snapshot, reserved) = GateSnapshot.Reserve(coupons, row.Reserved, row.Total);
+        await conn.ExecuteAsync(Cmd("UPDATE campaigns SET sequence_reserved = @reserved WHERE campaign_id = @campaignId", new { reserved, campaignId }, ct, tx));
+        await tx.CommitAsync(ct);
+        return snapshot;
     }
 
     public async Task<InvariantReport> CheckInvariantsAsync(long campaignId, CancellationToken ct)
@@ -374,10 +387,11 @@ public sealed partial class MySqlCouponStore(MySqlDataSource db) : ICouponStore,
         return ids;
     }
 
-    // Column order of CouponColumns. A granted coupon's window is minus its grant's number (see IssuedCoupon).
+    // Column order of CouponColumns.
     private static IssuedCoupon ReadCoupon(DbDataReader r) =>
-        new(Long(r, 0), r.GetString(1), Long(r, 2), r.GetString(3), Time(r, 4), Int(r, 5),
-            r.IsDBNull(6) ? null : r.GetString(6), NullableTime(r, 7), NullableTime(r, 8), NullableTime(r, 9));
+        new(Long(r, 0), r.GetString(1), Long(r, 2), r.GetString(3), Time(r, 4),
+            CouponSource.Of(r.IsDBNull(5) ? null : Int(r, 5), r.IsDBNull(6) ? null : Int(r, 6)),
+            r.IsDBNull(7) ? null : r.GetString(7), NullableTime(r, 8), NullableTime(r, 9), NullableTime(r, 10));
 
     // Integers are read by value: campaign ids are INT UNSIGNED and expressions widen to BIGINT.
     private static long Long(DbDataReader r, int column) => Convert.ToInt64(r.GetValue(column), CultureInfo.InvariantCulture);

@@ -143,6 +143,10 @@ internal static class MySqlMigrations
             ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE={bin}
             """,
         ],
+        // 2: the high-water mark of a campaign's sequence numbers (PostgresMigrations v6).
+        [
+            "ALTER TABLE campaigns ADD COLUMN sequence_reserved BIGINT NOT NULL DEFAULT 0",
+        ],
     ];
 
     /// <summary>The newest schema version.</summary>

@@ -1,4 +1,5 @@
 using CouponLive.Campaigns;
+using CouponLive.Issuance;
 using Dapper;
 using Npgsql;
 
@@ -129,7 +130,7 @@ public sealed partial class PostgresCouponStore(NpgsqlDataSource db) : ICouponSt
     }
 
     /// <summary>The campaign and its committed count; inside <paramref name="tx"/> its row stays locked until the transaction ends.</summary>
-    private static Task<(StoredCampaign Campaign, int Issued)?> ReadCampaignAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, long campaignId, CancellationToken ct) =>
+    private static Task<(StoredCampaign Campaign, CampaignCounts Counts)?> ReadCampaignAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, long campaignId, CancellationToken ct) =>
         CampaignRows.ReadAsync(conn, tx, campaignId, static (r, c) => r.GetFieldValue<DateTimeOffset>(c), ct);
 
     public async Task<ICampaignEdit?> BeginCampaignEditAsync(long campaignId, CancellationToken ct)
@@ -138,7 +139,7 @@ public sealed partial class PostgresCouponStore(NpgsqlDataSource db) : ICouponSt
         return await CampaignEditOpener.OpenAsync(conn,
             async () => await conn.BeginTransactionAsync(ct),
             tx => ReadCampaignAsync(conn, tx, campaignId, ct),
-            (tx, campaign, issued) => new Edit(conn, tx, campaign, issued));
+            (tx, campaign, counts) => new Edit(conn, tx, campaign, counts));
     }
 
     public async Task<IReadOnlyList<AuditEntry>> ListAuditAsync(long campaignId, int limit, CancellationToken ct)
@@ -164,23 +165,26 @@ public sealed partial class PostgresCouponStore(NpgsqlDataSource db) : ICouponSt
     }
 
     /// <summary>The campaign's row is locked (FOR UPDATE) from the start: group commits of it wait at their counter update.</summary>
-    private sealed class Edit(NpgsqlConnection conn, NpgsqlTransaction tx, StoredCampaign current, int issued) : ICampaignEdit
+    private sealed class Edit(NpgsqlConnection conn, NpgsqlTransaction tx, StoredCampaign current, CampaignCounts counts) : ICampaignEdit
     {
         public StoredCampaign Current { get; } = current;
-        public int IssuedCount { get; } = issued;
+        public CampaignCounts Counts { get; } = counts;
 
         public async Task<bool> WriteAsync(StoredCampaign c, CancellationToken ct)
         {
             await using var batch = new NpgsqlBatch(conn, tx);
             batch.BatchCommands.Add(Update(
                 """
-                UPDATE campaigns SET name = $1, total_quantity = $2, coupon_valid_until = $3, benefit_type = $4, benefit_value = $5,
+                UPDATE campaigns SET sequence_reserved = sequence_reserved + GREATEST($2 - total_quantity, 0),
+                    name = $1, total_quantity = $2, coupon_valid_until = $3, benefit_type = $4, benefit_value = $5,
                     version = $6, paused_at = $7, cancelled_at = $8, issued_revoked = $9
                 WHERE campaign_id = $10 AND NOT EXISTS (SELECT 1 FROM campaigns WHERE name = $1 AND campaign_id <> $10)
                 """,
                 c.Name, c.TotalQuantity, Nullable(c.CouponValidUntil), (object?)c.Benefit?.Type ?? DBNull.Value, (object?)c.Benefit?.Value ?? DBNull.Value,
                 c.Version, Nullable(c.PausedAt), Nullable(c.CancelledAt), c.IssuedRevoked, c.Id));
-            // Windows keep their index: started ones are unchanged, later ones are rewritten, extra ones dropped.
+            // Windows keep their index: started ones are unchanged, later ones are rewritten, extra ones dropped (a window
+            // that holds coupons never is: the plan refuses it, and the statement keeps it anyway). A higher quantity
+            // raises the high-water mark of sequence numbers by as much (see GateSnapshot.Reserve).
             var windows = new NpgsqlBatchCommand(
                 """
                 INSERT INTO campaign_windows(campaign_id, window_index, starts_at, ends_at, quota)
@@ -192,7 +196,7 @@ public sealed partial class PostgresCouponStore(NpgsqlDataSource db) : ICouponSt
             windows.Parameters.Add(new NpgsqlParameter { Value = c.Windows.Select(w => ToDb(w.EndsAt)).ToArray() });
             windows.Parameters.Add(new NpgsqlParameter { Value = c.Windows.Select(w => w.Quota).ToArray() });
             batch.BatchCommands.Add(windows);
-            batch.BatchCommands.Add(Update("DELETE FROM campaign_windows WHERE campaign_id = $1 AND window_index >= $2", c.Id, c.Windows.Count));
+            batch.BatchCommands.Add(Update("DELETE FROM campaign_windows WHERE campaign_id = $1 AND window_index >= $2 AND issued_count = 0", c.Id, c.Windows.Count));
             try
             {
                 await batch.ExecuteNonQueryAsync(ct);
@@ -239,7 +243,7 @@ public sealed partial class PostgresCouponStore(NpgsqlDataSource db) : ICouponSt
     }
 
     private const string CouponColumns =
-        "campaign_id, user_id, sequence, code, issued_at, COALESCE(window_index, -grant_no), order_id, redeemed_at, redemption_cancelled_at, revoked_at";
+        "campaign_id, user_id, sequence, code, issued_at, window_index, grant_no, order_id, redeemed_at, redemption_cancelled_at, revoked_at";
 
     public async Task<IReadOnlyList<IssuedCoupon>> ListCouponsAsync(long campaignId, long afterSequence, int limit, CouponFilter filter, CancellationToken ct) =>
         await QueryCouponsAsync(
@@ -301,147 +305,84 @@ public sealed partial class PostgresCouponStore(NpgsqlDataSource db) : ICouponSt
     {
         if (batch.Count == 0) return [];
         await using var conn = await _db.OpenConnectionAsync(ct);
-        try
-        {
-            // The gate admits each user once, so a sale's groups almost never clash with stored rows:
-            // insert without ON CONFLICT, whose pre-check of every unique index cost PostgreSQL twice
-            // the insert itself. A clash (a retried or reconciled admission) or any other refusal rolls
-            // back the group; it is redone skipping clashes, then row by row if still refused.
-            return await CommitGroupAsync(conn, batch, skipConflicts: false, ct);
-        }
-        catch (PostgresException ex) when (IsConstraintViolation(ex))
-        {
-        }
-        try
-        {
-            return await CommitGroupAsync(conn, batch, skipConflicts: true, ct);
-        }
-        catch (PostgresException ex) when (IsConstraintViolation(ex))
-        {
-            // A counter CHECK (over-issue) or another constraint rolled back the whole group: commit
-            // the rows one by one so the others still land and only the offending ones are rejected.
-            var outcomes = new CommitOutcome[batch.Count];
-            for (var i = 0; i < batch.Count; i++)
-            {
-                try
-                {
-                    outcomes[i] = (await CommitGroupAsync(conn, [batch[i]], skipConflicts: true, ct))[0];
-                }
-                catch (PostgresException single) when (IsConstraintViolation(single))
-                {
-                    outcomes[i] = new CommitOutcome(CommitStatus.Rejected, null);
-                }
-            }
-            return outcomes;
-        }
+        return await CommitPlan.RunAsync(batch, (plan, skipConflicts) => CommitGroupAsync(conn, plan, skipConflicts, ct), IsRefusal);
     }
 
-    // Class 23 = integrity constraint violation. Anything else (connection lost, shutdown,
-    // deadlock, serialization) propagates: nothing was committed and the caller retries.
-    private static bool IsConstraintViolation(PostgresException ex) => ex.SqlState.StartsWith("23", StringComparison.Ordinal);
+    // The data refused a row: class 23 (integrity constraint: a clash, a CHECK) or 22 (data exception: a value the
+    // column cannot hold). Anything else (connection lost, shutdown, deadlock, serialization, an error the rows did
+    // not cause) propagates: nothing was committed and the writer decides.
+    private static bool IsRefusal(Exception ex) =>
+        ex is PostgresException pg && (pg.SqlState.StartsWith("23", StringComparison.Ordinal) || pg.SqlState.StartsWith("22", StringComparison.Ordinal));
 
+    // Without ON CONFLICT the insert skips the pre-check of every unique index, which cost PostgreSQL twice the insert
+    // itself; a row whose window does not exist is kept out (a negative window is a grant: stored as grant_no).
     private const string InsertCoupons =
         """
         INSERT INTO coupons(campaign_id, sequence, user_id, code, window_index, grant_no, issued_at, committed_at)
-        SELECT c, s, u, code, CASE WHEN w >= 0 THEN w END, CASE WHEN w < 0 THEN -w END, at, now()
-        FROM unnest(@c::bigint[], @s::bigint[], @u::text[], @code::text[], @w::integer[], @at::timestamptz[]) AS t(c, s, u, code, w, at)
-        WHERE t.w < 0 OR EXISTS (SELECT 1 FROM campaign_windows cw WHERE cw.campaign_id = t.c AND cw.window_index = t.w)
+        SELECT c, s, u, code, w, g, at, now()
+        FROM unnest(@c::bigint[], @s::bigint[], @u::text[], @code::text[], @w::integer[], @g::integer[], @at::timestamptz[]) AS t(c, s, u, code, w, g, at)
+        WHERE t.w IS NULL OR EXISTS (SELECT 1 FROM campaign_windows cw WHERE cw.campaign_id = t.c AND cw.window_index = t.w)
         ORDER BY t.c, t.s
         """;
 
     private const string Returning = " RETURNING campaign_id, sequence, user_id";
 
-    private static async Task<CommitOutcome[]> CommitGroupAsync(NpgsqlConnection conn, IReadOnlyList<IssuedCoupon> batch, bool skipConflicts, CancellationToken ct)
+    /// <summary>One transaction of the plan (see <see cref="CommitPlan"/>); with <paramref name="skipConflicts"/> a clash skips its row.</summary>
+    private static async Task<CommitOutcome[]> CommitGroupAsync(NpgsqlConnection conn, CommitPlan plan, bool skipConflicts, CancellationToken ct)
     {
-        // Rows go in (campaign, sequence) order, so two writers inserting overlapping keys wait
-        // on each other in the same order instead of deadlocking. OrderBy is stable.
-        var rows = batch.OrderBy(c => c.CampaignId).ThenBy(c => c.Sequence).ToArray();
+        var rows = plan.Rows;
         await using var tx = await conn.BeginTransactionAsync(ct);
 
-        // With skipConflicts, ON CONFLICT without a target: a clash on (campaign, user), (campaign,
-        // sequence) or code skips the row instead of failing the group. RETURNING tells which rows
-        // were written; a row whose window does not exist is kept out (rejected below). A negative
-        // window is the grant that issued the coupon: stored as grant_no, with no window.
-        var written = new HashSet<(long Campaign, long Sequence, string User)>();
+        // ON CONFLICT without a target: a clash on (campaign, user), (campaign, sequence) or code skips the row.
+        // RETURNING tells which rows were written.
+        var written = new HashSet<RowKey>();
         await using (var insert = new NpgsqlCommand(skipConflicts ? InsertCoupons + " ON CONFLICT DO NOTHING" + Returning : InsertCoupons + Returning, conn, tx))
         {
             insert.Parameters.AddWithValue("c", rows.Select(r => r.CampaignId).ToArray());
             insert.Parameters.AddWithValue("s", rows.Select(r => r.Sequence).ToArray());
             insert.Parameters.AddWithValue("u", rows.Select(r => r.UserId).ToArray());
             insert.Parameters.AddWithValue("code", rows.Select(r => r.Code).ToArray());
-            insert.Parameters.AddWithValue("w", rows.Select(r => r.WindowIndex).ToArray());
+            insert.Parameters.AddWithValue("w", rows.Select(r => r.Source.WindowIndex).ToArray());
+            insert.Parameters.AddWithValue("g", rows.Select(r => r.Source.GrantNo).ToArray());
             insert.Parameters.AddWithValue("at", rows.Select(r => ToDb(r.IssuedAt)).ToArray());
             await using var reader = await insert.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct)) written.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2)));
+            while (await reader.ReadAsync(ct)) written.Add(new RowKey(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2)));
         }
 
-        var outcomes = new CommitOutcome[batch.Count];
-        var skipped = new List<int>();
-        var perCampaign = new SortedDictionary<long, int>();
-        var perWindow = new SortedDictionary<(long Campaign, int Window), int>();
-        for (var i = 0; i < batch.Count; i++)
+        // The stored coupons of the users whose rows were not written. The conflicting rows are committed by now
+        // (ON CONFLICT waited for them), so this statement sees them.
+        var holders = new Dictionary<(long Campaign, string User), IssuedCoupon>();
+        var unwritten = plan.Unwritten(written);
+        if (unwritten.Count > 0)
         {
-            var coupon = batch[i];
-            // Remove: if the very same row came twice, only its first occurrence counts as written.
-            if (written.Remove((coupon.CampaignId, coupon.Sequence, coupon.UserId)))
-            {
-                outcomes[i] = new CommitOutcome(CommitStatus.Inserted, coupon);
-                perCampaign[coupon.CampaignId] = perCampaign.GetValueOrDefault(coupon.CampaignId) + 1;
-                // A granted coupon (negative window: its grant) counts for the campaign only.
-                if (coupon.WindowIndex >= 0)
-                    perWindow[(coupon.CampaignId, coupon.WindowIndex)] = perWindow.GetValueOrDefault((coupon.CampaignId, coupon.WindowIndex)) + 1;
-            }
-            else
-            {
-                skipped.Add(i);
-            }
-        }
-
-        if (skipped.Count > 0)
-        {
-            // A skipped row whose user holds a coupon is Existing (that coupon); otherwise it
-            // clashed on code or sequence with another user's row and is Rejected. The conflicting
-            // rows are committed by now (ON CONFLICT waited for them), so this statement sees them.
-            var stored = new Dictionary<(long Campaign, string User), IssuedCoupon>();
-            await using (var find = new NpgsqlCommand(
+            await using var find = new NpgsqlCommand(
                 $"""
                 SELECT {CouponColumns} FROM coupons
                 WHERE (campaign_id, user_id) IN (SELECT * FROM unnest(@c::bigint[], @u::text[]))
-                """, conn, tx))
+                """, conn, tx);
+            find.Parameters.AddWithValue("c", unwritten.Select(r => r.CampaignId).ToArray());
+            find.Parameters.AddWithValue("u", unwritten.Select(r => r.UserId).ToArray());
+            await using var reader = await find.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
             {
-                find.Parameters.AddWithValue("c", skipped.Select(i => batch[i].CampaignId).ToArray());
-                find.Parameters.AddWithValue("u", skipped.Select(i => batch[i].UserId).ToArray());
-                await using var reader = await find.ExecuteReaderAsync(ct);
-                while (await reader.ReadAsync(ct))
-                {
-                    var c = ReadCoupon(reader);
-                    stored[(c.CampaignId, c.UserId)] = c;
-                }
-            }
-            foreach (var i in skipped)
-            {
-                outcomes[i] = stored.TryGetValue((batch[i].CampaignId, batch[i].UserId), out var existing)
-                    ? new CommitOutcome(CommitStatus.Existing, existing)
-                    : new CommitOutcome(CommitStatus.Rejected, null);
+                var c = ReadCoupon(reader);
+                holders[(c.CampaignId, c.UserId)] = c;
             }
         }
 
-        if (perCampaign.Count > 0)
+        var outcomes = plan.Outcomes(written, holders);
+        var counters = CommitPlan.Counters(outcomes);
+        if (counters.Count > 0)
         {
-            // The counters move in the same transaction; their CHECK constraints refuse over-issue (I1).
-            // Rows are locked in ascending (campaign, window) order, the same in every process, so
-            // concurrent groups queue on the counter rows instead of deadlocking. One round trip.
-            await using var counters = new NpgsqlBatch(conn, tx);
-            foreach (var (campaign, added) in perCampaign)
+            // One round trip.
+            await using var batch = new NpgsqlBatch(conn, tx);
+            foreach (var change in counters)
             {
-                counters.BatchCommands.Add(Update("UPDATE campaigns SET issued_count = issued_count + $1 WHERE campaign_id = $2", added, campaign));
-                foreach (var ((_, window), n) in perWindow.Where(w => w.Key.Campaign == campaign))
-                {
-                    counters.BatchCommands.Add(Update(
-                        "UPDATE campaign_windows SET issued_count = issued_count + $1 WHERE campaign_id = $2 AND window_index = $3", n, campaign, window));
-                }
+                batch.BatchCommands.Add(change.WindowIndex is { } window
+                    ? Update("UPDATE campaign_windows SET issued_count = issued_count + $1 WHERE campaign_id = $2 AND window_index = $3", change.Added, change.CampaignId, window)
+                    : Update("UPDATE campaigns SET issued_count = issued_count + $1 WHERE campaign_id = $2", change.Added, change.CampaignId));
             }
-            await counters.ExecuteNonQueryAsync(ct);
+            await batch.ExecuteNonQueryAsync(ct);
         }
 
         await tx.CommitAsync(ct);
@@ -455,10 +396,32 @@ public sealed partial class PostgresCouponStore(NpgsqlDataSource db) : ICouponSt
         return command;
     }
 
-    public async Task<GateSnapshot> LoadGateSnapshotAsync(long campaignId, CancellationToken ct)
+    public async Task<GateSnapshot> ReserveGateSnapshotAsync(long campaignId, CancellationToken ct)
     {
-        var coupons = await QueryCouponsAsync($"SELECT {CouponColumns} FROM coupons WHERE campaign_id = @campaignId", [new("campaignId", campaignId)], ct);
-        return new GateSnapshot(coupons, coupons.Count == 0 ? 0 : coupons.Max(c => c.Sequence));
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        // The campaign's row first (FOR UPDATE): a group commit of it holds that row until it commits, so every commit
+        // either lands before the snapshot is read or waits for this transaction and counts as "after the rebuild".
+        long reserved;
+        int total;
+        await using (var cmd = new NpgsqlCommand("SELECT sequence_reserved, total_quantity FROM campaigns WHERE campaign_id = @id FOR UPDATE", conn, tx))
+        {
+            cmd.Parameters.AddWithValue("id", campaignId);
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            if (!await r.ReadAsync(ct)) throw new InvalidOperationException($"Campaign {campaignId} does not exist.");
+            (reserved, total) = (r.GetInt64(0), r.GetInt32(1));
+        }
+        var coupons = new List<IssuedCoupon>();
+        await using (var cmd = new NpgsqlCommand($"SELECT {CouponColumns} FROM coupons WHERE campaign_id = @id", conn, tx))
+        {
+            cmd.Parameters.AddWithValue("id", campaignId);
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct)) coupons.Add(ReadCoupon(r));
+        }
+        var (snapshot, newReserved) = GateSnapshot.Reserve(coupons, reserved, total);
+        await conn.ExecuteAsync(Cmd("UPDATE campaigns SET sequence_reserved = @newReserved WHERE campaign_id = @campaignId", new { newReserved, campaignId }, ct, tx));
+        await tx.CommitAsync(ct);
+        return snapshot;
     }
 
     public async Task<InvariantReport> CheckInvariantsAsync(long campaignId, CancellationToken ct)
@@ -485,8 +448,9 @@ public sealed partial class PostgresCouponStore(NpgsqlDataSource db) : ICouponSt
 
     // Column order of CouponColumns.
     private static IssuedCoupon ReadCoupon(NpgsqlDataReader r) =>
-        new(r.GetInt64(0), r.GetString(1), r.GetInt64(2), r.GetString(3), r.GetFieldValue<DateTimeOffset>(4), r.GetInt32(5),
-            r.IsDBNull(6) ? null : r.GetString(6), Time(r, 7), Time(r, 8), Time(r, 9));
+        new(r.GetInt64(0), r.GetString(1), r.GetInt64(2), r.GetString(3), r.GetFieldValue<DateTimeOffset>(4),
+            CouponSource.Of(r.IsDBNull(5) ? null : r.GetInt32(5), r.IsDBNull(6) ? null : r.GetInt32(6)),
+            r.IsDBNull(7) ? null : r.GetString(7), Time(r, 8), Time(r, 9), Time(r, 10));
 
     private static DateTimeOffset? Time(NpgsqlDataReader r, int column) => r.IsDBNull(column) ? null : r.GetFieldValue<DateTimeOffset>(column);
 

@@ -139,6 +139,12 @@ internal static class PostgresMigrations
         );
         CREATE INDEX grant_users_pending ON grant_users(grant_no, position) WHERE outcome IS NULL;
         """,
+        // v6: each rebuild of a campaign's gate reserves the sequence numbers it may hand out above this high-water
+        // mark (GateSnapshot.Reserve), so a number handed out before a rebuild is never handed out again.
+        """
+        -- 0 for existing campaigns: a rebuild starts above their highest stored sequence anyway.
+        ALTER TABLE campaigns ADD COLUMN sequence_reserved bigint NOT NULL DEFAULT 0;
+        """,
     ];
 
     /// <summary>Applies the steps not applied yet, up to <paramref name="upTo"/> (tests build older schemas with it).</summary>

@@ -1,6 +1,7 @@
 using System.Data;
 using System.Globalization;
 using CouponLive.Campaigns;
+using CouponLive.Issuance;
 using Dapper;
 using Microsoft.Data.Sqlite;
 
@@ -115,7 +116,7 @@ public sealed partial class SqliteCouponStore(string databasePath) : ICouponStor
         return (await ReadCampaignAsync(conn, null, campaignId))?.Campaign;
     }
 
-    private static async Task<(StoredCampaign Campaign, int Issued)?> ReadCampaignAsync(SqliteConnection conn, SqliteTransaction? tx, long campaignId)
+    private static async Task<(StoredCampaign Campaign, CampaignCounts Counts)?> ReadCampaignAsync(SqliteConnection conn, SqliteTransaction? tx, long campaignId)
     {
         var c = await conn.QuerySingleOrDefaultAsync<CampaignRow>(
             """
@@ -125,14 +126,14 @@ public sealed partial class SqliteCouponStore(string databasePath) : ICouponStor
             FROM campaigns WHERE campaign_id = @campaignId
             """, new { campaignId }, tx);
         if (c is null) return null;
-        var windows = (await conn.QueryAsync<WindowRow>(
-            "SELECT starts_at AS StartsAt, ends_at AS EndsAt, quota AS Quota FROM campaign_windows WHERE campaign_id = @campaignId ORDER BY window_index",
-            new { campaignId }, tx))
-            .Select(w => new CampaignWindow(FromMs(w.StartsAt), FromMs(w.EndsAt), w.Quota is null ? null : (int)w.Quota))
-            .ToList();
+        var windowRows = (await conn.QueryAsync<WindowRow>(
+            "SELECT starts_at AS StartsAt, ends_at AS EndsAt, quota AS Quota, issued_count AS Issued FROM campaign_windows WHERE campaign_id = @campaignId ORDER BY window_index",
+            new { campaignId }, tx)).ToList();
+        var windows = windowRows.Select(w => new CampaignWindow(FromMs(w.StartsAt), FromMs(w.EndsAt), w.Quota is null ? null : (int)w.Quota)).ToList();
         var benefit = c.BenefitType is null ? null : new Benefit(c.BenefitType, decimal.Parse(c.BenefitValue!, CultureInfo.InvariantCulture));
         return (new StoredCampaign(c.Id, c.Name, (int)c.TotalQuantity, windows, FromMs(c.ValidUntil), benefit, FromMs(c.CreatedAt),
-            (int)c.Version, FromMs(c.PausedAt), FromMs(c.CancelledAt), c.IssuedRevoked != 0), (int)c.Issued);
+            (int)c.Version, FromMs(c.PausedAt), FromMs(c.CancelledAt), c.IssuedRevoked != 0),
+            new CampaignCounts((int)c.Issued, [.. windowRows.Select(w => (int)w.Issued)]));
     }
 
     public async Task<ICampaignEdit?> BeginCampaignEditAsync(long campaignId, CancellationToken ct)
@@ -142,7 +143,7 @@ public sealed partial class SqliteCouponStore(string databasePath) : ICouponStor
         return await CampaignEditOpener.OpenAsync(conn,
             () => Task.FromResult(conn.BeginTransaction(deferred: false)),
             tx => ReadCampaignAsync(conn, tx, campaignId),
-            (tx, campaign, issued) => new Edit(conn, tx, campaign, issued));
+            (tx, campaign, counts) => new Edit(conn, tx, campaign, counts));
     }
 
     public async Task<IReadOnlyList<AuditEntry>> ListAuditAsync(long campaignId, int limit, CancellationToken ct)
@@ -161,10 +162,10 @@ public sealed partial class SqliteCouponStore(string databasePath) : ICouponStor
         return rows.ToDictionary(r => r.Id, r => (int)r.Version);
     }
 
-    private sealed class Edit(SqliteConnection conn, SqliteTransaction tx, StoredCampaign current, int issued) : ICampaignEdit
+    private sealed class Edit(SqliteConnection conn, SqliteTransaction tx, StoredCampaign current, CampaignCounts counts) : ICampaignEdit
     {
         public StoredCampaign Current { get; } = current;
-        public int IssuedCount { get; } = issued;
+        public CampaignCounts Counts { get; } = counts;
 
         public async Task<bool> WriteAsync(StoredCampaign c, CancellationToken ct)
         {
@@ -172,7 +173,7 @@ public sealed partial class SqliteCouponStore(string databasePath) : ICouponStor
                 return false;
             await conn.ExecuteAsync(
                 """
-                UPDATE campaigns SET name = @Name, total_quantity = @TotalQuantity, coupon_valid_until = @ValidUntil, benefit_type = @BenefitType,
+                UPDATE campaigns SET sequence_reserved = sequence_reserved + MAX(@TotalQuantity - total_quantity, 0), name = @Name, total_quantity = @TotalQuantity, coupon_valid_until = @ValidUntil, benefit_type = @BenefitType,
                     benefit_value = @BenefitValue, version = @Version, paused_at = @PausedAt, cancelled_at = @CancelledAt, issued_revoked = @IssuedRevoked
                 WHERE campaign_id = @Id
                 """,
@@ -189,7 +190,9 @@ public sealed partial class SqliteCouponStore(string databasePath) : ICouponStor
                     c.IssuedRevoked,
                     c.Id,
                 }, tx);
-            // Windows keep their index: started ones are unchanged, later ones are rewritten, extra ones dropped.
+            // A higher quantity raises the high-water mark of sequence numbers by as much (GateSnapshot.Reserve). Windows
+            // keep their index: started ones are unchanged, later ones are rewritten, extra ones dropped (never one that
+            // holds coupons: the plan refuses it, and the statement keeps it).
             await conn.ExecuteAsync(
                 """
                 INSERT INTO campaign_windows(campaign_id, window_index, starts_at, ends_at, quota) VALUES (@Id, @Index, @StartsAt, @EndsAt, @Quota)
@@ -197,7 +200,7 @@ public sealed partial class SqliteCouponStore(string databasePath) : ICouponStor
                 """,
                 c.Windows.Select((w, i) => new { c.Id, Index = i, StartsAt = w.StartsAt.ToUnixTimeMilliseconds(), EndsAt = w.EndsAt.ToUnixTimeMilliseconds(), w.Quota }),
                 tx);
-            await conn.ExecuteAsync("DELETE FROM campaign_windows WHERE campaign_id = @Id AND window_index >= @Count", new { c.Id, c.Windows.Count }, tx);
+            await conn.ExecuteAsync("DELETE FROM campaign_windows WHERE campaign_id = @Id AND window_index >= @Count AND issued_count = 0", new { c.Id, c.Windows.Count }, tx);
             return true;
         }
 
@@ -307,34 +310,15 @@ public sealed partial class SqliteCouponStore(string databasePath) : ICouponStor
 
     public async Task<IReadOnlyList<CommitOutcome>> CommitAsync(IReadOnlyList<IssuedCoupon> batch, CancellationToken ct)
     {
+        if (batch.Count == 0) return [];
         await using var conn = await OpenAsync(ct);
-        try
-        {
-            return CommitGroup(conn, batch);
-        }
-        catch (SqliteException ex) when (IsConstraintViolation(ex))
-        {
-            // One row broke a constraint and rolled back the group: commit the rows one by one
-            // so the others still land and only the offending one is rejected.
-            var outcomes = new CommitOutcome[batch.Count];
-            for (var i = 0; i < batch.Count; i++)
-            {
-                try
-                {
-                    outcomes[i] = CommitGroup(conn, [batch[i]])[0];
-                }
-                catch (SqliteException single) when (IsConstraintViolation(single))
-                {
-                    outcomes[i] = new CommitOutcome(CommitStatus.Rejected, null);
-                }
-            }
-            return outcomes;
-        }
+        // Every stage skips a holder's row (ON CONFLICT is cheap here); a refused group goes row by row (CommitPlan).
+        return await CommitPlan.RunAsync(batch, (plan, _) => Task.FromResult(CommitGroup(conn, plan)), IsRefusal);
     }
 
-    private static bool IsConstraintViolation(SqliteException ex) => ex.SqliteErrorCode == 19; // SQLITE_CONSTRAINT
+    private static bool IsRefusal(Exception ex) => ex is SqliteException { SqliteErrorCode: 19 }; // SQLITE_CONSTRAINT
 
-    private static CommitOutcome[] CommitGroup(SqliteConnection conn, IReadOnlyList<IssuedCoupon> batch)
+    private static CommitOutcome[] CommitGroup(SqliteConnection conn, CommitPlan plan)
     {
         using var tx = conn.BeginTransaction(deferred: false);
         using var insert = conn.CreateCommand();
@@ -354,50 +338,53 @@ public sealed partial class SqliteCouponStore(string databasePath) : ICouponStor
         var pat = insert.Parameters.Add("$at", SqliteType.Integer);
         insert.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
 
-        var outcomes = new CommitOutcome[batch.Count];
-        var added = new Dictionary<(long Campaign, int Window), int>();
-        for (var i = 0; i < batch.Count; i++)
+        var written = new HashSet<RowKey>();
+        foreach (var coupon in plan.Rows)
         {
-            var coupon = batch[i];
             pc.Value = coupon.CampaignId;
             ps.Value = coupon.Sequence;
             pu.Value = coupon.UserId;
             pcode.Value = coupon.Code;
-            // A negative window is the grant that issued the coupon: stored as grant_no, with no window.
-            pw.Value = coupon.WindowIndex >= 0 ? coupon.WindowIndex : DBNull.Value;
-            pg.Value = coupon.WindowIndex < 0 ? -coupon.WindowIndex : DBNull.Value;
+            pw.Value = (object?)coupon.Source.WindowIndex ?? DBNull.Value;
+            pg.Value = (object?)coupon.Source.GrantNo ?? DBNull.Value;
             pat.Value = coupon.IssuedAt.ToUnixTimeMilliseconds();
-            if (insert.ExecuteNonQuery() == 1)
-            {
-                outcomes[i] = new CommitOutcome(CommitStatus.Inserted, coupon);
-                added[(coupon.CampaignId, coupon.WindowIndex)] = added.GetValueOrDefault((coupon.CampaignId, coupon.WindowIndex)) + 1;
-            }
-            else
-            {
-                var existing = conn.QuerySingle<CouponRow>(
-                    $"SELECT {CouponColumns} FROM coupons WHERE campaign_id = @CampaignId AND user_id = @UserId",
-                    new { coupon.CampaignId, coupon.UserId }, tx);
-                outcomes[i] = new CommitOutcome(CommitStatus.Existing, ToCoupon(existing));
-            }
+            if (insert.ExecuteNonQuery() == 1) written.Add(RowKey.Of(coupon));
+        }
+        var holders = new Dictionary<(long Campaign, string User), IssuedCoupon>();
+        foreach (var coupon in plan.Unwritten(written))
+        {
+            var existing = conn.QuerySingleOrDefault<CouponRow>(
+                $"SELECT {CouponColumns} FROM coupons WHERE campaign_id = @CampaignId AND user_id = @UserId",
+                new { coupon.CampaignId, coupon.UserId }, tx);
+            if (existing is not null) holders[(coupon.CampaignId, coupon.UserId)] = ToCoupon(existing);
         }
 
-        // The counters move in the same transaction; their CHECK constraints refuse over-issue (I1).
-        foreach (var ((campaign, window), n) in added)
+        var outcomes = plan.Outcomes(written, holders);
+        foreach (var change in CommitPlan.Counters(outcomes))
         {
-            conn.Execute("UPDATE campaigns SET issued_count = issued_count + @n WHERE campaign_id = @campaign", new { n, campaign }, tx);
-            conn.Execute("UPDATE campaign_windows SET issued_count = issued_count + @n WHERE campaign_id = @campaign AND window_index = @window",
-                new { n, campaign, window }, tx);
+            if (change.WindowIndex is { } window)
+                conn.Execute("UPDATE campaign_windows SET issued_count = issued_count + @n WHERE campaign_id = @campaign AND window_index = @window",
+                    new { n = change.Added, campaign = change.CampaignId, window }, tx);
+            else
+                conn.Execute("UPDATE campaigns SET issued_count = issued_count + @n WHERE campaign_id = @campaign", new { n = change.Added, campaign = change.CampaignId }, tx);
         }
         tx.Commit();
         return outcomes;
     }
 
-    public async Task<GateSnapshot> LoadGateSnapshotAsync(long campaignId, CancellationToken ct)
+    public async Task<GateSnapshot> ReserveGateSnapshotAsync(long campaignId, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        var rows = await conn.QueryAsync<CouponRow>($"SELECT {CouponColumns} FROM coupons WHERE campaign_id = @campaignId", new { campaignId });
-        var coupons = rows.Select(ToCoupon).ToList();
-        return new GateSnapshot(coupons, coupons.Count == 0 ? 0 : coupons.Max(c => c.Sequence));
+        // BEGIN IMMEDIATE: the write lock, so no group commit lands between the snapshot and the new mark.
+        await using var tx = conn.BeginTransaction(deferred: false);
+        var row = await conn.QuerySingleOrDefaultAsync<(long Reserved, long Total)?>(
+            "SELECT sequence_reserved, total_quantity FROM campaigns WHERE campaign_id = @campaignId", new { campaignId }, tx)
+            ?? throw new InvalidOperationException($"Campaign {campaignId} does not exist.");
+        var rows = await conn.QueryAsync<CouponRow>($"SELECT {CouponColumns} FROM coupons WHERE campaign_id = @campaignId", new { campaignId }, tx);
+        var (snapshot, reserved) = GateSnapshot.Reserve(rows.Select(ToCoupon).ToList(), row.Reserved, (int)row.Total);
+        await conn.ExecuteAsync("UPDATE campaigns SET sequence_reserved = @reserved WHERE campaign_id = @campaignId", new { reserved, campaignId }, tx);
+        await tx.CommitAsync(ct);
+        return snapshot;
     }
 
     public async Task<InvariantReport> CheckInvariantsAsync(long campaignId, CancellationToken ct)
@@ -418,15 +405,14 @@ public sealed partial class SqliteCouponStore(string databasePath) : ICouponStor
     private static DateTimeOffset? FromMs(long? ms) => ms is { } v ? DateTimeOffset.FromUnixTimeMilliseconds(v) : null;
 
     private static IssuedCoupon ToCoupon(CouponRow r) =>
-        // A granted coupon has no window: its window is minus its grant's number (see IssuedCoupon).
-        new(r.CampaignId, r.UserId, r.Sequence, r.Code, FromMs(r.IssuedAt), (int)(r.WindowIndex ?? -r.GrantNo!.Value),
+        new(r.CampaignId, r.UserId, r.Sequence, r.Code, FromMs(r.IssuedAt), CouponSource.Of((int?)r.WindowIndex, (int?)r.GrantNo),
             r.OrderId, FromMs(r.RedeemedAt), FromMs(r.RedemptionCancelledAt), FromMs(r.RevokedAt));
 
     private sealed record UserRow(string UserId, string LoginId, string PasswordHash, string Role, long CreatedAt);
     private sealed record CampaignRow(long Id, string Name, long TotalQuantity, long? ValidUntil, string? BenefitType, string? BenefitValue, long CreatedAt,
         long Version, long? PausedAt, long? CancelledAt, long IssuedRevoked, long Issued);
     private sealed record AuditRow(long At, string Actor, string Action, string Changes);
-    private sealed record WindowRow(long StartsAt, long EndsAt, long? Quota);
+    private sealed record WindowRow(long StartsAt, long EndsAt, long? Quota, long Issued);
     private sealed record CouponRow(long CampaignId, string UserId, long Sequence, string Code, long IssuedAt, long? WindowIndex, long? GrantNo,
         string? OrderId, long? RedeemedAt, long? RedemptionCancelledAt, long? RevokedAt);
 }

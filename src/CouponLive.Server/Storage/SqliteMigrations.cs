@@ -152,6 +152,10 @@ internal static class SqliteMigrations
         );
         CREATE INDEX grant_users_pending ON grant_users(grant_no, position) WHERE outcome IS NULL;
         """,
+        // v6: the high-water mark of a campaign's sequence numbers (see PostgresMigrations v6).
+        """
+        ALTER TABLE campaigns ADD COLUMN sequence_reserved INTEGER NOT NULL DEFAULT 0;
+        """,
     ];
 
     /// <summary>Applies the steps not applied yet, up to <paramref name="upTo"/> (tests build older schemas with it).</summary>

@@ -1,5 +1,6 @@
 using CouponLive.Campaigns;
 using CouponLive.Codes;
+using CouponLive.Issuance;
 using CouponLive.Storage;
 using Dapper;
 using Microsoft.Data.Sqlite;
@@ -79,7 +80,8 @@ public abstract class StoreContractTests : IAsyncLifetime
     }
 
     private static IssuedCoupon Coupon(long campaignId, long sequence, string userId, int window = 0, DateTimeOffset? at = null) =>
-        new(campaignId, userId, sequence, Codec.Encode(campaignId, sequence), at ?? T0.AddMilliseconds(sequence), window);
+        new(campaignId, userId, sequence, Codec.Encode(campaignId, sequence), at ?? T0.AddMilliseconds(sequence),
+            window >= 0 ? CouponSource.Window(window) : CouponSource.Grant(-window));
 
     private static async Task AssertInvariantsHoldAsync(ICouponStore store, long campaignId, int rows)
     {
@@ -444,20 +446,32 @@ public abstract class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_gate_snapshot_holds_the_campaigns_coupons_and_highest_sequence()
+    public async Task Each_gate_snapshot_holds_the_coupons_and_reserves_numbers_above_every_earlier_one()
     {
         var (store, id) = await CampaignAsync(10);
         var (_, other) = await CampaignAsync(10);
-        var empty = await store.LoadGateSnapshotAsync(id, Ct);
-        Assert.Empty(empty.Coupons);
-        Assert.Equal(0, empty.MaxSequence);
+        var first = await store.ReserveGateSnapshotAsync(id, Ct);
+        Assert.Empty(first.Coupons);
+        Assert.Equal(1, first.NextSequence); // a first gate hands out 1..10
 
         IssuedCoupon[] rows = [Coupon(id, 3, "a"), Coupon(id, 8, "b"), Coupon(id, 5, "c")];
         await store.CommitAsync([.. rows, Coupon(other, 20, "d")], Ct);
 
-        var snapshot = await store.LoadGateSnapshotAsync(id, Ct);
-        Assert.Equal(rows.OrderBy(c => c.Sequence), snapshot.Coupons.OrderBy(c => c.Sequence));
-        Assert.Equal(8, snapshot.MaxSequence);
+        // A rebuild while 1..10 may still be in flight starts above them, though only 8 is stored; it may hand out 7.
+        var second = await store.ReserveGateSnapshotAsync(id, Ct);
+        Assert.Equal(rows.OrderBy(c => c.Sequence), second.Coupons.OrderBy(c => c.Sequence));
+        Assert.Equal(11, second.NextSequence);
+
+        // Raising the quantity by 3 reserves 3 more for the gate loaded now (it may admit them): the next rebuild is above.
+        await using (var edit = (await store.BeginCampaignEditAsync(id, Ct))!)
+        {
+            Assert.True(await edit.WriteAsync(edit.Current with { TotalQuantity = 13, Version = 2 }, Ct));
+            await edit.CommitAsync(new AuditEntry(T0, "test", "update", []), Ct);
+        }
+        Assert.Equal(21, (await store.ReserveGateSnapshotAsync(id, Ct)).NextSequence); // 11..17, then 18..20
+
+        // Another campaign's numbers are its own: above its highest stored one.
+        Assert.Equal(21, (await store.ReserveGateSnapshotAsync(other, Ct)).NextSequence);
     }
 
     [Fact]
@@ -486,7 +500,8 @@ public abstract class StoreContractTests : IAsyncLifetime
 
         await using (var edit = (await store.BeginCampaignEditAsync(id, Ct))!)
         {
-            Assert.Equal(1, edit.IssuedCount);
+            Assert.Equal(1, edit.Counts.Issued);
+            Assert.Equal([1, 0], edit.Counts.IssuedPerWindow);
             Assert.False(await edit.WriteAsync(edit.Current with { Name = "taken-name", Version = 2 }, Ct)); // another campaign's name
         }
         await using (var edit = (await store.BeginCampaignEditAsync(id, Ct))!)
@@ -697,7 +712,7 @@ public sealed class PostgresStoreContractTests : StoreContractTests
         // Port 1 on loopback refuses at once: a transient failure must surface, never become Rejected.
         var closed = new NpgsqlConnectionStringBuilder(_admin) { Port = 1, Timeout = 2 }.ConnectionString;
         await using var store = PostgresCouponStore.Open(closed);
-        var coupon = new IssuedCoupon(1, "u", 1, "0000000000", DateTimeOffset.UnixEpoch, 0);
+        var coupon = new IssuedCoupon(1, "u", 1, "0000000000", DateTimeOffset.UnixEpoch, CouponSource.Window(0));
         await Assert.ThrowsAnyAsync<NpgsqlException>(() => store.CommitAsync([coupon], Ct));
     }
 
@@ -763,7 +778,7 @@ public sealed class MySqlStoreContractTests : StoreContractTests
         // Port 1 on loopback refuses at once: a transient failure must surface, never become Rejected.
         var closed = new MySqlConnectionStringBuilder(_admin!) { Port = 1, ConnectionTimeout = 2 }.ConnectionString;
         await using var store = MySqlCouponStore.Open(closed);
-        var coupon = new IssuedCoupon(1, "u", 1, "0000000000", DateTimeOffset.UnixEpoch, 0);
+        var coupon = new IssuedCoupon(1, "u", 1, "0000000000", DateTimeOffset.UnixEpoch, CouponSource.Window(0));
         await Assert.ThrowsAnyAsync<MySqlException>(() => store.CommitAsync([coupon], Ct));
     }
 

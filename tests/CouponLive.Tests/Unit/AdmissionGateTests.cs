@@ -12,7 +12,7 @@ public sealed class AdmissionGateTests
 
     private StoredCampaign Campaign(int total, params (double FromSeconds, double ToSeconds, int? Quota)[] windows)
     {
-        var now = GateClock.Now(_clock);
+        var now = MillisecondClock.Now(_clock);
         return new StoredCampaign(1, "c", total,
             windows.Select(w => new CampaignWindow(now.AddSeconds(w.FromSeconds), now.AddSeconds(w.ToSeconds), w.Quota)).ToList(),
             null, null, now);
@@ -21,7 +21,7 @@ public sealed class AdmissionGateTests
     private async Task<InProcessAdmissionGate> Loaded(StoredCampaign campaign, params IssuedCoupon[] committed)
     {
         var gate = new InProcessAdmissionGate(_clock);
-        await gate.LoadAsync(campaign, new GateSnapshot(committed, committed.Length == 0 ? 0 : committed.Max(c => c.Sequence)), default);
+        await gate.LoadAsync(campaign, GateSnapshot.Reserve(committed, 0, campaign.TotalQuantity).Snapshot, default);
         return gate;
     }
 
@@ -57,7 +57,7 @@ public sealed class AdmissionGateTests
 
         _clock.Advance(TimeSpan.FromSeconds(5));
         var first = await gate.AdmitAsync(campaign, "u1", default);
-        Assert.Equal((AdmissionOutcome.Admitted, 0), (first.Outcome, first.WindowIndex));
+        Assert.Equal((AdmissionOutcome.Admitted, CouponSource.Window(0)), (first.Outcome, first.Source));
 
         _clock.Advance(TimeSpan.FromSeconds(5)); // exactly the end: closed
         var between = await gate.AdmitAsync(campaign, "u2", default);
@@ -65,7 +65,7 @@ public sealed class AdmissionGateTests
         Assert.Equal(campaign.Windows[1].StartsAt, between.OpensAt);
 
         _clock.Advance(TimeSpan.FromSeconds(10));
-        Assert.Equal(1, (await gate.AdmitAsync(campaign, "u2", default)).WindowIndex);
+        Assert.Equal(CouponSource.Window(1), (await gate.AdmitAsync(campaign, "u2", default)).Source);
 
         _clock.Advance(TimeSpan.FromSeconds(10));
         Assert.Equal(AdmissionOutcome.Ended, (await gate.AdmitAsync(campaign, "u3", default)).Outcome);
@@ -91,9 +91,9 @@ public sealed class AdmissionGateTests
     public async Task Rebuilt_gate_continues_after_the_highest_committed_sequence()
     {
         var campaign = Campaign(3, (-1, 10, null));
-        var at = GateClock.Now(_clock);
+        var at = MillisecondClock.Now(_clock);
         // Sequence 2 was admitted but never committed (a crash): its stock comes back, its number does not.
-        var gate = await Loaded(campaign, new IssuedCoupon(1, "a", 1, "x", at, 0), new IssuedCoupon(1, "c", 3, "y", at, 0));
+        var gate = await Loaded(campaign, new IssuedCoupon(1, "a", 1, "x", at, CouponSource.Window(0)), new IssuedCoupon(1, "c", 3, "y", at, CouponSource.Window(0)));
         Assert.Equal((AdmissionOutcome.AlreadyAdmitted, 3L), ((await gate.AdmitAsync(campaign, "c", default)).Outcome, (await gate.AdmitAsync(campaign, "c", default)).Sequence));
         var next = await gate.AdmitAsync(campaign, "d", default);
         Assert.Equal((AdmissionOutcome.Admitted, 4L), (next.Outcome, next.Sequence));
@@ -121,7 +121,7 @@ public sealed class AdmissionGateTests
     public void Status_follows_the_clock_and_the_counts(int atSecond, int issuedInWindow, string expected)
     {
         var campaign = Campaign(5, (0, 10, null), (20, 30, 2), (35, 40, null));
-        var now = GateClock.Now(_clock).AddSeconds(atSecond);
+        var now = MillisecondClock.Now(_clock).AddSeconds(atSecond);
         var window = atSecond is >= 20 and < 30 ? 1 : 0;
         var perWindow = new int[3];
         perWindow[window] = issuedInWindow;

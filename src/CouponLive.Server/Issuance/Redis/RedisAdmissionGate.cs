@@ -1,19 +1,20 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using CouponLive.Diagnostics;
 using System.Globalization;
+using CouponLive.Campaigns;
+using CouponLive.Diagnostics;
 using CouponLive.Storage;
+using Microsoft.Extensions.Options;
 using Polly.CircuitBreaker;
 using StackExchange.Redis;
-using Microsoft.Extensions.Options;
 
 namespace CouponLive.Issuance.Redis;
 
 /// <summary>
-/// Production-mode gate: all state of a campaign lives in Redis under the hash tag {c:id} and is changed
-/// only by admit.lua, one atomic call per batch of users, with Redis's clock (I4). Requests for the same
-/// campaign that arrive while a call is in flight wait for the next call, so a crowd costs one round
-/// trip per batch and an idle request adds no wait.
+/// Production-mode gate: all state of a campaign lives in Redis under the hash tag {c:id} and is changed only by its
+/// scripts, one atomic call each, with Redis's clock (I4). Requests for the same campaign that arrive while a call is
+/// in flight wait for the next call, so a crowd costs one round trip per batch and an idle request adds no wait. A
+/// campaign missing any of its five keys is never answered from: the scripts drop its meta hash, and it is rebuilt.
 /// </summary>
 public sealed partial class RedisAdmissionGate(
     IConnectionMultiplexer redis,
@@ -28,34 +29,48 @@ public sealed partial class RedisAdmissionGate(
 {
     private static readonly Admission Unavailable = new(AdmissionOutcome.Unavailable);
     private static readonly Admission SoldOut = new(AdmissionOutcome.SoldOut);
+    private static readonly Admission NotLoaded = new(AdmissionOutcome.NotLoaded);
+
+    // An outbox entry of this process not released after this long belongs to the reconciler, which commits it anyway.
+    private static readonly TimeSpan UnstoredKept = TimeSpan.FromMinutes(1);
 
     private readonly RedisGateOptions _options = gateOptions.Value;
     private readonly DependencyBreaker _breaker = breakers.Redis;
     private readonly ConcurrentDictionary<long, CampaignQueue> _queues = ObservedQueues(metrics);
     private readonly SoldOutMemory _soldOut = new(gateOptions.Value.SoldOutMemory, time);
 
-    // Outbox entries of this process's batches -> their admissions not yet stored. An entry goes when
-    // the count reaches zero (ReleaseOutboxAsync); the reconciler sweeps entries a dead process left.
+    // Outbox entries of this process's batches -> their admissions without a final commit outcome yet. An entry goes
+    // when the count reaches zero (ReleaseOutboxAsync); the reconciler sweeps entries a dead process left.
     private readonly ConcurrentDictionary<string, int> _unstored = new();
+    private long _unstoredSweptAt = time.GetTimestamp();
 
+    /// <summary>Outbox entries this process still counts (for tests and the memory bound).</summary>
+    public int UnreleasedOutboxEntries => _unstored.Count;
+
+    /// <summary>Campaigns with an admission queue in this process (idle queues go).</summary>
+    public int QueuedCampaigns => _queues.Count;
 
     public ValueTask<Admission> AdmitAsync(StoredCampaign campaign, string userId, CancellationToken ct)
     {
         if (_breaker.IsRefusing) return Shed("redis_circuit_open");
         if (_soldOut.WasToldSoldOut(campaign.Id, campaign.Version, userId)) return new ValueTask<Admission>(SoldOut);
-        var queue = _queues.GetOrAdd(campaign.Id, static _ => new CampaignQueue());
         var pending = new PendingAdmission(userId, campaign.Version);
-        bool start;
-        lock (queue)
+        while (true)
         {
-            // Bounded: while Redis is slow, requests past the bound answer 503 now instead of growing the queue.
-            if (queue.Pending.Count >= _options.MaxQueuedPerCampaign) return Shed("gate_queue_full");
-            queue.Pending.Enqueue(pending);
-            start = !queue.Running;
-            queue.Running = true;
+            var queue = _queues.GetOrAdd(campaign.Id, static _ => new CampaignQueue());
+            bool start;
+            lock (queue)
+            {
+                if (queue.Retired) continue; // drained and removed meanwhile: take the campaign's new queue
+                // Bounded: while Redis is slow, requests past the bound answer 503 now instead of growing the queue.
+                if (queue.Pending.Count >= _options.MaxQueuedPerCampaign) return Shed("gate_queue_full");
+                queue.Pending.Enqueue(pending);
+                start = !queue.Running;
+                queue.Running = true;
+            }
+            if (start) _ = DrainAsync(campaign.Id, queue);
+            return new ValueTask<Admission>(pending.Done.Task);
         }
-        if (start) _ = DrainAsync(campaign.Id, queue);
-        return new ValueTask<Admission>(pending.Done.Task);
     }
 
     private async Task DrainAsync(long campaignId, CampaignQueue queue)
@@ -69,7 +84,10 @@ public sealed partial class RedisAdmissionGate(
                 while (batch.Count < _options.MaxBatch && queue.Pending.TryDequeue(out var p)) batch.Add(p);
                 if (batch.Count == 0)
                 {
+                    // Idle: the queue goes, so a long-lived process keeps none for campaigns nobody asks for.
                     queue.Running = false;
+                    queue.Retired = true;
+                    _queues.TryRemove(new KeyValuePair<long, CampaignQueue>(campaignId, queue));
                     return;
                 }
             }
@@ -100,9 +118,9 @@ public sealed partial class RedisAdmissionGate(
 
         metrics.GateCallDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
         metrics.GateBatchSize.Record(batch.Count); // count = script calls, sum = requests decided: their ratio is the coalescing
-        if ((long)result[0] == -1)
+        if (IsNotLoaded(campaignId, result))
         {
-            foreach (var p in batch) p.Done.TrySetResult(new Admission(AdmissionOutcome.NotLoaded));
+            foreach (var p in batch) p.Done.TrySetResult(NotLoaded);
             return;
         }
         var answers = ParseAnswers(result, batch.Count);
@@ -111,6 +129,19 @@ public sealed partial class RedisAdmissionGate(
             if (answers[i].Outcome == AdmissionOutcome.SoldOut) _soldOut.Remember(campaignId, batch[i].Version, batch[i].UserId);
             batch[i].Done.TrySetResult(answers[i]);
         }
+    }
+
+    /// <summary>A script's "not loaded" ({-1}) or "a part was missing, dropped for a rebuild" ({-2}, logged and counted).</summary>
+    private bool IsNotLoaded(long campaignId, RedisResult[] result)
+    {
+        var status = (long)result[0];
+        if (status == -2)
+        {
+            _soldOut.Forget(campaignId);
+            metrics.GateEvictions.Add(1, CouponMetrics.Tag("reason", "key_missing"));
+            LogKeyMissing(campaignId);
+        }
+        return status is -1 or -2;
     }
 
     /// <summary>
@@ -140,8 +171,16 @@ public sealed partial class RedisAdmissionGate(
         args[0] = grantNo;
         for (var i = 0; i < userIds.Count; i++) args[i + 1] = userIds[i];
         var result = (RedisResult[])(await scripts.EvaluateAsync(RedisScripts.Grant, keys.Gate(campaign.Id), args))!;
-        if ((long)result[0] == -1) return [.. userIds.Select(_ => new Admission(AdmissionOutcome.NotLoaded))];
+        if (IsNotLoaded(campaign.Id, result)) return [.. userIds.Select(_ => NotLoaded)];
         return ParseAnswers(result, userIds.Count);
+    }
+
+    public async ValueTask SettleHolderAsync(long campaignId, string userId, Admission admitted, IssuedCoupon stored, CancellationToken ct)
+    {
+        _soldOut.Forget(campaignId);
+        await scripts.EvaluateAsync(RedisScripts.Settle, keys.Gate(campaignId),
+            [userId, HolderValue(admitted.Sequence, admitted.At, admitted.Source), HolderValue(stored.Sequence, stored.IssuedAt, stored.Source),
+             admitted.Source.WindowIndex ?? -1, stored.Source.WindowIndex ?? -1]);
     }
 
     public async ValueTask<IAsyncDisposable?> TryLeaseAsync(long campaignId, string name, TimeSpan ttl, CancellationToken ct)
@@ -165,7 +204,7 @@ public sealed partial class RedisAdmissionGate(
         _ => throw new InvalidOperationException($"Unexpected gate answer '{answer}' at {now:O}."),
     };
 
-    /// <summary>Parses a holder value, "seq:atMs:window" (as in the holders hash and the outbox).</summary>
+    /// <summary>Parses a holder value, "seq:atMs:source" (as in the holders hash and the outbox; source as <see cref="CouponSource.Encoded"/>).</summary>
     private static Admission Holder(AdmissionOutcome outcome, ReadOnlySpan<char> parts)
     {
         var first = parts.IndexOf(':');
@@ -173,8 +212,11 @@ public sealed partial class RedisAdmissionGate(
         return new Admission(outcome,
             long.Parse(parts[..first], CultureInfo.InvariantCulture),
             DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(parts[(first + 1)..second], CultureInfo.InvariantCulture)),
-            int.Parse(parts[(second + 1)..], CultureInfo.InvariantCulture));
+            CouponSource.Decode(int.Parse(parts[(second + 1)..], CultureInfo.InvariantCulture)));
     }
+
+    private static string HolderValue(long sequence, DateTimeOffset at, CouponSource source) =>
+        string.Create(CultureInfo.InvariantCulture, $"{sequence}:{at.ToUnixTimeMilliseconds()}:{source.Encoded}");
 
     public async ValueTask<bool> IsLoadedAsync(long campaignId, CancellationToken ct) =>
         await redis.GetDatabase().KeyExistsAsync(keys.Campaign(campaignId, "meta"), CommandFlags.DemandMaster);
@@ -191,49 +233,49 @@ public sealed partial class RedisAdmissionGate(
         await db.SortedSetAddAsync(keys.Campaign(id, "windows"),
             WindowEntries(campaign.Windows).Select(e => new SortedSetEntry(e.Member, e.StartMs)).ToArray(), CommandFlags.DemandMaster);
 
+        // A granted coupon belongs to no window; one of a window the campaign no longer has counts for the campaign only.
         var perWindow = new int[campaign.Windows.Count];
         foreach (var c in snapshot.Coupons)
-            if (c.WindowIndex >= 0) perWindow[c.WindowIndex]++; // a granted coupon belongs to no window
+            if (c.Source.WindowIndex is { } w && w < perWindow.Length) perWindow[w]++;
         await db.HashSetAsync(keys.Campaign(id, "wcount"), perWindow.Select((n, i) => new HashEntry(i, n)).ToArray(), CommandFlags.DemandMaster);
 
         foreach (var chunk in snapshot.Coupons.Chunk(1_000))
         {
-            await db.HashSetAsync(keys.Campaign(id, "holders"), chunk.Select(c => new HashEntry(c.UserId,
-                string.Create(CultureInfo.InvariantCulture, $"{c.Sequence}:{c.IssuedAt.ToUnixTimeMilliseconds()}:{c.WindowIndex}"))).ToArray(), CommandFlags.DemandMaster);
+            await db.HashSetAsync(keys.Campaign(id, "holders"),
+                chunk.Select(c => new HashEntry(c.UserId, HolderValue(c.Sequence, c.IssuedAt, c.Source))).ToArray(), CommandFlags.DemandMaster);
         }
 
-        var sequence = snapshot.Coupons.Count == 0 ? snapshot.MaxSequence : snapshot.MaxSequence + _options.SequenceGapOnRebuild;
         var node = await scripts.EvaluateAsync(RedisScripts.LoadMeta, gateKeys,
-            [campaign.TotalQuantity, snapshot.Coupons.Count, sequence, ExpireAtMs(campaign), StateValue(campaign.State)]);
+            [campaign.TotalQuantity, snapshot.Coupons.Count, snapshot.NextSequence - 1, ExpireAtMs(campaign), StateValue(campaign.State), campaign.Version]);
         LogLoaded(id, snapshot.Coupons.Count, (string?)node);
     }
 
-    public async ValueTask<GateChange> ChangeAsync(StoredCampaign campaign, bool endCurrentWindow, CancellationToken ct)
+    public async ValueTask<GateChange> ChangeAsync(StoredCampaign before, StoredCampaign after, bool endCurrentWindow, CancellationToken ct)
     {
-        _soldOut.Forget(campaign.Id);
-        var args = new List<RedisValue>(4 + campaign.Windows.Count * 2)
+        _soldOut.Forget(after.Id);
+        var args = new List<RedisValue>(6 + before.Windows.Count + after.Windows.Count)
         {
-            campaign.TotalQuantity, StateValue(campaign.State), endCurrentWindow ? 1 : 0, ExpireAtMs(campaign),
+            after.TotalQuantity, StateValue(after.State), endCurrentWindow ? 1 : 0, ExpireAtMs(after), after.Version, before.Windows.Count,
         };
-        foreach (var (startMs, member) in WindowEntries(campaign.Windows))
+        foreach (var w in before.Windows) args.Add(WindowArgument(w));
+        foreach (var w in after.Windows) args.Add(WindowArgument(w));
+        var r = (RedisResult[])(await scripts.EvaluateAsync(RedisScripts.Change, keys.Gate(after.Id), [.. args]))!;
+        var now = DateTimeOffset.FromUnixTimeMilliseconds((long)r[1]);
+        return (long)r[0] switch
         {
-            args.Add(startMs);
-            args.Add(member);
-        }
-        var r = (RedisResult[])(await scripts.EvaluateAsync(RedisScripts.Change, keys.Gate(campaign.Id), [.. args]))!;
-        var status = (long)r[0] switch
-        {
-            0 => GateChangeStatus.Applied,
-            -1 => GateChangeStatus.NotLoaded,
-            -2 => GateChangeStatus.BelowIssued,
-            _ => GateChangeStatus.NoCurrentWindow,
+            0 => new GateChange(GateChangeStatus.Applied, now, (int)(long)r[2], (int)(long)r[3], DateTimeOffset.FromUnixTimeMilliseconds((long)r[4])),
+            -1 => new GateChange(GateChangeStatus.NotLoaded, now, 0, (int)(long)r[3], DateTimeOffset.FromUnixTimeMilliseconds((long)r[4])),
+            -2 => new GateChange(GateChangeStatus.BelowIssued, now, (int)(long)r[2]),
+            -3 => new GateChange(GateChangeStatus.NoCurrentWindow, now),
+            _ => new GateChange(GateChangeStatus.WindowStarted, now, Refusal: new WindowRefusal((int)(long)r[5], (WindowRefusalKind)(int)(long)r[6])),
         };
-        return new GateChange(status, DateTimeOffset.FromUnixTimeMilliseconds((long)r[1]), (int)(long)r[2], (int)(long)r[3],
-            DateTimeOffset.FromUnixTimeMilliseconds((long)r[4]));
     }
 
+    private static string WindowArgument(CampaignWindow w) =>
+        string.Create(CultureInfo.InvariantCulture, $"{w.StartsAt.ToUnixTimeMilliseconds()}:{w.EndsAt.ToUnixTimeMilliseconds()}:{w.Quota ?? -1}");
+
     /// <summary>The windows zset's entries: score = start, member = "index:endMs:quota" (quota -1 = none).</summary>
-    private static IEnumerable<(long StartMs, string Member)> WindowEntries(IReadOnlyList<CouponLive.Campaigns.CampaignWindow> windows) =>
+    private static IEnumerable<(long StartMs, string Member)> WindowEntries(IReadOnlyList<CampaignWindow> windows) =>
         windows.Select((w, i) => (w.StartsAt.ToUnixTimeMilliseconds(),
             string.Create(CultureInfo.InvariantCulture, $"{i}:{w.EndsAt.ToUnixTimeMilliseconds()}:{w.Quota ?? -1}")));
 
@@ -259,20 +301,24 @@ public sealed partial class RedisAdmissionGate(
         await redis.GetDatabase().KeyDeleteAsync(keys.Campaign(campaignId, "meta"), CommandFlags.DemandMaster);
     }
 
+    public void Forget(long campaignId) => _soldOut.Forget(campaignId);
+
     /// <summary>
-    /// Evicts the campaign's state if the node holding it is not the node that loaded it (check-owner.lua).
-    /// The loader's and the current node's identities when it did, else null.
+    /// check-owner.lua: evicts the campaign's state if the node holding it is not the one that loaded it, or if its
+    /// version has differed from the store's (<paramref name="storeVersion"/>) on two checks in a row with no change in
+    /// progress (<paramref name="suspect"/>: the version the last check answered as suspect). The script's answer.
     /// </summary>
-    public async ValueTask<string?> EvictIfOwnerChangedAsync(long campaignId)
+    public async ValueTask<string> CheckStateAsync(long campaignId, int storeVersion, string? suspect)
     {
-        var answer = (string?)await scripts.EvaluateAsync(RedisScripts.CheckOwner, [keys.Campaign(campaignId, "meta")]);
-        if (answer is not null && answer.StartsWith("evicted:", StringComparison.Ordinal)) _soldOut.Forget(campaignId);
-        return answer is not null && answer.StartsWith("evicted:", StringComparison.Ordinal) ? answer["evicted:".Length..] : null;
+        var answer = (string?)await scripts.EvaluateAsync(RedisScripts.CheckOwner, [keys.Campaign(campaignId, "meta"), keys.Lock(campaignId)],
+            [storeVersion, suspect ?? ""]) ?? "";
+        if (answer.StartsWith("evicted:", StringComparison.Ordinal)) _soldOut.Forget(campaignId);
+        return answer;
     }
 
-    public async ValueTask<IAsyncDisposable?> TryLockForLoadAsync(long campaignId, CancellationToken ct)
+    public async ValueTask<IAsyncDisposable?> TryLockCampaignAsync(long campaignId, CancellationToken ct)
     {
-        var key = keys.Campaign(campaignId, "loadlock");
+        var key = keys.Lock(campaignId);
         var token = Guid.NewGuid().ToString("N");
         var db = redis.GetDatabase();
         return await db.LockTakeAsync(key, token, TimeSpan.FromSeconds(30), CommandFlags.DemandMaster) ? new LoadLock(db, key, token) : null;
@@ -289,7 +335,7 @@ public sealed partial class RedisAdmissionGate(
             var fields = e.Values;
             if (fields.Length > 0 && fields[0].Name == "")
             {
-                // One batch's admissions: "" = "b", then user = "seq:atMs:window" pairs (admit.lua).
+                // One batch's admissions: "" = "b", then user = "seq:atMs:source" pairs (admit.lua).
                 for (var i = 1; i < fields.Length; i++) entries.Add(ToEntry(id, campaignId, fields[i].Name!, fields[i].Value!));
             }
             else
@@ -306,7 +352,7 @@ public sealed partial class RedisAdmissionGate(
     private static OutboxEntry ToEntry(string entryId, long campaignId, string user, string value)
     {
         var admission = Holder(AdmissionOutcome.Admitted, value);
-        return new OutboxEntry(entryId, campaignId, user, admission.Sequence, admission.At, admission.WindowIndex);
+        return new OutboxEntry(entryId, campaignId, user, admission.Sequence, admission.At, admission.Source);
     }
 
     public async ValueTask DeleteOutboxAsync(long campaignId, IReadOnlyList<string> entryIds, CancellationToken ct)
@@ -318,14 +364,32 @@ public sealed partial class RedisAdmissionGate(
 
     public async ValueTask ReleaseOutboxAsync(long campaignId, IReadOnlyList<string> outboxIds, CancellationToken ct)
     {
+        SweepUnstored();
         List<string>? done = null;
         foreach (var id in outboxIds)
         {
-            // Atomic per entry: concurrent groups may release admissions of the same entry.
+            // Atomic per entry: concurrent groups may release admissions of the same entry. An entry this process no
+            // longer counts (swept, or deleted by the reconciler) is not recreated.
+            if (!_unstored.TryGetValue(id, out _)) continue;
             if (_unstored.AddOrUpdate(id, 0, static (_, n) => n - 1) <= 0 && _unstored.TryRemove(new KeyValuePair<string, int>(id, 0)))
                 (done ??= []).Add(id);
         }
         if (done is not null) await DeleteOutboxAsync(campaignId, done, ct);
+    }
+
+    /// <summary>Forgets entries older than <see cref="UnstoredKept"/>: the reconciler commits and deletes what they hold.</summary>
+    private void SweepUnstored()
+    {
+        var now = time.GetTimestamp();
+        if (time.GetElapsedTime(Volatile.Read(ref _unstoredSweptAt), now) < UnstoredKept) return;
+        Volatile.Write(ref _unstoredSweptAt, now);
+        var before = (time.GetUtcNow() - UnstoredKept).ToUnixTimeMilliseconds();
+        foreach (var id in _unstored.Keys)
+        {
+            var dash = id.IndexOf('-', StringComparison.Ordinal);
+            if (dash > 0 && long.TryParse(id.AsSpan(0, dash), NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms < before)
+                _unstored.TryRemove(id, out _);
+        }
     }
 
     /// <summary>
@@ -340,6 +404,9 @@ public sealed partial class RedisAdmissionGate(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Admission gate call for campaign {CampaignId} failed ({Count} requests answered 503)")]
     private partial void LogGateFailed(Exception ex, long campaignId, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Campaign {CampaignId}: a key of its gate state was missing (evicted or deleted); the gate is rebuilt from the store")]
+    private partial void LogKeyMissing(long campaignId);
 
     private ValueTask<Admission> Shed(string reason)
     {
@@ -359,6 +426,7 @@ public sealed partial class RedisAdmissionGate(
     {
         public readonly Queue<PendingAdmission> Pending = new();
         public bool Running;
+        public bool Retired; // removed from the dictionary: a request that still found it takes a new one
 
         public long Count
         {

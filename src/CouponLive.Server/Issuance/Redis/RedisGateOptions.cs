@@ -20,13 +20,6 @@ public sealed class RedisGateOptions
     public int MaxQueuedPerCampaign { get; set; } = 10_000;
 
     /// <summary>
-    /// Sequence numbers skipped when a campaign is rebuilt after sales began: admissions still in flight from
-    /// before the rebuild keep their numbers, so a number never names two coupons.
-    /// </summary>
-    [Range(1L, 1L << 24, ErrorMessage = "Redis:SequenceGapOnRebuild must be between 1 and 16,777,216.")]
-    public long SequenceGapOnRebuild { get; set; } = 1 << 16;
-
-    /// <summary>
     /// How long a campaign's keys outlive its last window (counted from the later of that end and the
     /// keys' load). Expired keys are rebuilt from the store if the campaign is asked for again.
     /// </summary>

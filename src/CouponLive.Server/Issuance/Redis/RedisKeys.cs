@@ -20,6 +20,9 @@ public sealed class RedisKeys(IOptions<RedisGateOptions> gateOptions)
     public RedisKey[] Gate(long campaignId) =>
         [Campaign(campaignId, "meta"), Campaign(campaignId, "holders"), Campaign(campaignId, "windows"), Campaign(campaignId, "wcount"), Campaign(campaignId, "outbox")];
 
+    /// <summary>The campaign lock (IAdmissionGate.TryLockCampaignAsync): one rebuild or one change at a time, across processes.</summary>
+    public RedisKey Lock(long campaignId) => Campaign(campaignId, "lock");
+
     public RedisKey LiveSecond(long campaignId, long second) =>
         string.Create(CultureInfo.InvariantCulture, $"{_options.KeyPrefix}:{{live:{campaignId}}}:{second}");
 }

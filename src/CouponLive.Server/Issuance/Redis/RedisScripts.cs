@@ -21,6 +21,7 @@ public sealed class RedisScripts(IConnectionMultiplexer redis, IOptions<RedisGat
     public static readonly string CheckOwner = Read("check-owner");
     public static readonly string Change = Read("change");
     public static readonly string Grant = Read("grant");
+    public static readonly string Settle = Read("settle");
 
     public Task<RedisResult> EvaluateAsync(string script, RedisKey[] keys, RedisValue[]? values = null) =>
         RetryTryAgainAsync(db => db.ScriptEvaluateAsync(script, keys, values, CommandFlags.DemandMaster));

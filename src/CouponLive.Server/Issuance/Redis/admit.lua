@@ -3,13 +3,18 @@
 --       3 windows (zset: score = startMs, member = "index:endMs:quota", quota -1 = none)
 --       4 window counts (hash: index -> issued)  5 outbox (stream)
 -- ARGV: user ids. Same order of checks as InProcessAdmissionGate: revoked, holder, paused or cancelled, stock, window, quota.
--- Returns {-1} when the campaign is not loaded, else {nowMs, nextStartMs or -1, outboxId or '', answer per user}
+-- Returns {-1} when the campaign is not loaded, {-2} when a part of its state was missing (evicted, deleted: the
+-- meta hash is dropped, so every process rebuilds it all from the store), else {nowMs, nextStartMs or -1, outboxId or '', answer per user}
 -- where an answer is "A<seq>:<at>:<w>" admitted, "H<seq>:<at>:<w>" held already,
 -- "S" sold out, "N" not open, "E" ended, "W" window quota used up, "P" paused, "C" cancelled.
 -- Redis work is per batch, not per user: one HMGET of the holders, and for the admitted one HSET and
 -- one outbox entry holding all of them ("" = "b" marks the format, then user = "seq:atMs:window" pairs;
 -- a user id is never empty, and entries of the earlier format have the fields u and v).
-if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
+local present = redis.call('EXISTS', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+if present < 5 then
+  if redis.call('DEL', KEYS[1]) == 1 then return {-2} end
+  return {-1}
+end
 
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)

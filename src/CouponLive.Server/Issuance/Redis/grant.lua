@@ -1,8 +1,12 @@
 -- Admits users for one bulk grant atomically, by Redis's clock: admit.lua's rules without windows (one per user,
 -- the stock, pause and cancel). An admission's window is minus the grant's number, so the holder's value tells
 -- which grant admitted it (an interrupted grant replays exactly). One outbox entry for the call, as admit.lua.
--- KEYS: as admit.lua. ARGV: 1 grant number, then user ids. Returns as admit.lua ({-1} when not loaded).
-if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
+-- KEYS: as admit.lua. ARGV: 1 grant number, then user ids. Returns as admit.lua ({-1} not loaded, {-2} a part missing).
+local present = redis.call('EXISTS', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+if present < 5 then
+  if redis.call('DEL', KEYS[1]) == 1 then return {-2} end
+  return {-1}
+end
 
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
