@@ -25,16 +25,12 @@ public sealed partial class GrpcFrameGuard(RequestDelegate next, ILogger<GrpcFra
         (int Status, string Message)? refusal;
         try
         {
+            // Only the first message header is awaited, never the end of the request: a streaming client (server
+            // reflection's bidirectional ServerReflectionInfo) sends one message and waits for the answer. A client
+            // that goes away after the header is the library's to see; it logs the call as canceled, not as an error.
             var read = await reader.ReadAtLeastAsync(5, http.RequestAborted);
-            refusal = Check(read.Buffer, http.Request.Headers["grpc-encoding"].ToString(), out var length);
-            reader.AdvanceTo(read.Buffer.Start, read.Buffer.End); // consumed nothing: the library reads the same bytes
-            // The whole request is read here (a unary call sends one message, then ends its stream), so a
-            // client that goes away meanwhile is let go quietly, not logged by the library as a failed call.
-            while (refusal is null && !read.IsCompleted && read.Buffer.Length <= RpcWire.MaxMessageBytes + 5)
-            {
-                read = await reader.ReadAsync(http.RequestAborted);
-                reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
-            }
+            refusal = Check(read.Buffer, http.Request.Headers["grpc-encoding"].ToString());
+            reader.AdvanceTo(read.Buffer.Start); // consumed and examined nothing: the library's first read returns these bytes at once
         }
         catch (Exception ex) when (Http.ProblemExceptionHandler.IsAbandoned(http, ex))
         {
@@ -52,9 +48,8 @@ public sealed partial class GrpcFrameGuard(RequestDelegate next, ILogger<GrpcFra
         http.Response.Headers["grpc-message"] = refusal.Value.Message;
     }
 
-    private static (int Status, string Message)? Check(ReadOnlySequence<byte> buffer, string encoding, out int length)
+    private static (int Status, string Message)? Check(ReadOnlySequence<byte> buffer, string encoding)
     {
-        length = 0;
         if (buffer.Length < 5) return null; // the library answers an incomplete message itself
         Span<byte> header = stackalloc byte[5];
         buffer.Slice(0, 5).CopyTo(header);
@@ -62,9 +57,9 @@ public sealed partial class GrpcFrameGuard(RequestDelegate next, ILogger<GrpcFra
         if (header[0] == 1 && encoding.Length > 0 && encoding != "identity")
             return ((int)RpcCode.Unimplemented, $"Compressed messages ({encoding}) are not supported; send identity encoding.");
         var declared = BinaryPrimitives.ReadUInt32BigEndian(header[1..]);
-        if (declared > RpcWire.MaxMessageBytes) return ((int)RpcCode.ResourceExhausted, "Received message exceeds the maximum configured message size.");
-        length = (int)declared;
-        return null;
+        return declared > RpcWire.MaxMessageBytes
+            ? ((int)RpcCode.ResourceExhausted, "Received message exceeds the maximum configured message size.")
+            : null;
     }
 
     private static bool IsGrpc(string? contentType) =>

@@ -11,7 +11,7 @@ using Grpc.Net.Client;
 
 namespace CouponLive.Tests.Rpc;
 
-public sealed class InteropTests(RpcServersFixture servers) : IClassFixture<RpcServersFixture>
+public sealed partial class InteropTests(RpcServersFixture servers) : IClassFixture<RpcServersFixture>
 {
     private static readonly string InteropDirectory = FindInteropDirectory();
 
@@ -60,38 +60,50 @@ public sealed class InteropTests(RpcServersFixture servers) : IClassFixture<RpcS
     /// <summary>Runs one node:test file of tests/interop (bounded to 120 s); its output, after checking that nothing failed.</summary>
     private static async Task<string> RunNodeAsync(string script, Dictionary<string, string> environment)
     {
+        var environmentWithKey = new Dictionary<string, string>(environment) { ["COUPONLIVE_SIGNING_KEY"] = TestTokens.SigningKey };
+        var run = await RunAsync("node", ["--test", "--test-force-exit", "--test-reporter=spec", script], environmentWithKey, TimeSpan.FromSeconds(120));
+        var output = run.Stdout + run.Stderr;
+        Assert.True(run.ExitCode == 0, $"{script} ({string.Join(", ", environment.Select(kv => kv.Key + "=" + kv.Value))}) failed with exit code {run.ExitCode}:\n{output}");
+        Assert.Contains("ℹ fail 0", output, StringComparison.Ordinal);
+        return output;
+    }
+
+    /// <summary>
+    /// Runs a program from tests/interop (node, or a binary of its node_modules) to its end, killed and failed
+    /// after <paramref name="timeout"/>; its exit code and output.
+    /// </summary>
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(
+        string program, IEnumerable<string> arguments, Dictionary<string, string> environment, TimeSpan timeout)
+    {
         Assert.True(Directory.Exists(Path.Combine(InteropDirectory, "node_modules")),
             "tests/interop/node_modules is missing: run the tests with ./scripts/test.sh (it runs npm ci), or npm ci in tests/interop.");
-        var info = new ProcessStartInfo("node")
+        var info = new ProcessStartInfo(program)
         {
             WorkingDirectory = InteropDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { "--test", "--test-force-exit", "--test-reporter=spec", script }) info.ArgumentList.Add(arg);
+        foreach (var arg in arguments) info.ArgumentList.Add(arg);
         foreach (var (k, v) in environment) info.Environment[k] = v;
-        info.Environment["COUPONLIVE_SIGNING_KEY"] = TestTokens.SigningKey;
         info.Environment["NO_COLOR"] = "1";
 
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        using var bound = new CancellationTokenSource(timeout);
         try
         {
-            await process.WaitForExitAsync(timeout.Token);
+            await process.WaitForExitAsync(bound.Token);
         }
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            Assert.Fail($"{script} did not finish in 120 s:\n{await stdout}\n{await stderr}");
+            Assert.Fail($"{program} {string.Join(' ', arguments)} did not finish in {timeout.TotalSeconds:0} s:\n{await stdout}\n{await stderr}");
         }
-        var output = await stdout + await stderr;
-        TestContext.Current.TestOutputHelper?.WriteLine(output);
-        Assert.True(process.ExitCode == 0, $"{script} ({string.Join(", ", environment.Select(kv => kv.Key + "=" + kv.Value))}) failed with exit code {process.ExitCode}:\n{output}");
-        Assert.Contains("ℹ fail 0", output, StringComparison.Ordinal);
-        return output;
+        var (outText, errText) = (await stdout, await stderr);
+        TestContext.Current.TestOutputHelper?.WriteLine($"$ {program} {string.Join(' ', arguments)} -> {process.ExitCode}\n{outText}{errText}");
+        return (process.ExitCode, outText, errText);
     }
 
     // ---- gRPC with a .NET client (Grpc.Net.Client) ----
