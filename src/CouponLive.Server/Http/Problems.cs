@@ -37,6 +37,7 @@ public static class Problems
         ErrorCodes.CampaignNameTaken or ErrorCodes.LoginTaken => 409,
         ErrorCodes.NotOpen or ErrorCodes.Ended or ErrorCodes.SoldOut or ErrorCodes.WindowSoldOut => 409,
         ErrorCodes.CampaignPaused or ErrorCodes.CampaignCancelled or ErrorCodes.QuantityBelowIssued or ErrorCodes.NoCurrentWindow => 409,
+        ErrorCodes.WindowStarted => 409, // the campaign as it is now (by the gate's clock) refuses the change
         ErrorCodes.CampaignChanged => 412,
         ErrorCodes.CouponNotFound or ErrorCodes.GrantNotFound => 404,
         ErrorCodes.NotHolder => 403,

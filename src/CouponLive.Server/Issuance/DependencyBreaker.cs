@@ -18,7 +18,13 @@ public sealed partial class DependencyBreaker : IDisposable
     private long _refusingUntil;
     private CancellationTokenSource _broken = new();
 
-    public DependencyBreaker(string name, BreakerOptions options, TimeProvider time, ILogger logger)
+    /// <summary>A breaker counting the exceptions <paramref name="isFailure"/> accepts against the dependency (the rest pass through uncounted).</summary>
+    /// <param name="name">The dependency's name, in logs and metrics.</param>
+    /// <param name="options">When it opens and for how long.</param>
+    /// <param name="time">The clock of its break.</param>
+    /// <param name="logger">Where it says it opened and closed.</param>
+    /// <param name="isFailure">Which exceptions count against the dependency.</param>
+    public DependencyBreaker(string name, BreakerOptions options, TimeProvider time, ILogger logger, Func<Exception, bool> isFailure)
     {
         Name = name;
         _time = time;
@@ -30,7 +36,7 @@ public sealed partial class DependencyBreaker : IDisposable
             SamplingDuration = options.SamplingDuration,
             BreakDuration = options.BreakDuration,
             StateProvider = _state,
-            ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is not null),
+            ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } ex && isFailure(ex)),
             OnOpened = args =>
             {
                 RefuseFor(args.BreakDuration);

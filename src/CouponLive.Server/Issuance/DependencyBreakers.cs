@@ -10,8 +10,10 @@ public sealed class DependencyBreakers : IDisposable
 {
     public DependencyBreakers(IOptions<BreakerOptions> options, ServerSettings settings, TimeProvider time, CouponMetrics metrics, ILogger<DependencyBreaker> logger)
     {
-        Store = new DependencyBreaker("store", options.Value, time, logger);
-        Redis = new DependencyBreaker("redis", options.Value, time, logger);
+        // A commit the rows themselves made fail (a trigger's error, a bad value) says nothing about the store: it is the
+        // writer's to isolate, and must not open the circuit for every campaign.
+        Store = new DependencyBreaker("store", options.Value, time, logger, failure => !Storage.StoreErrors.IsRowCaused(failure));
+        Redis = new DependencyBreaker("redis", options.Value, time, logger, _ => true);
         DependencyBreaker[] used = settings.IsProduction ? [Store, Redis] : [Store];
         metrics.Observe("couponlive.circuit.state", "{state}", "Circuit of each dependency: 0 closed, 1 open, 2 half-open",
             () => used.Select(b => new Measurement<long>(StateValue(b.State), CouponMetrics.Tag("dependency", b.Name))));

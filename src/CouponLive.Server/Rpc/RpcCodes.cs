@@ -8,7 +8,7 @@ public static class RpcCodes
         ErrorCodes.CampaignNotFound or ErrorCodes.NotFound => RpcCode.NotFound,
         ErrorCodes.CampaignNameTaken or ErrorCodes.LoginTaken => RpcCode.AlreadyExists,
         ErrorCodes.NotOpen or ErrorCodes.Ended or ErrorCodes.CampaignPaused or ErrorCodes.CampaignCancelled
-            or ErrorCodes.QuantityBelowIssued or ErrorCodes.NoCurrentWindow => RpcCode.FailedPrecondition,
+            or ErrorCodes.QuantityBelowIssued or ErrorCodes.NoCurrentWindow or ErrorCodes.WindowStarted => RpcCode.FailedPrecondition,
         ErrorCodes.CampaignChanged => RpcCode.Aborted,
         ErrorCodes.CouponNotFound => RpcCode.NotFound,
         ErrorCodes.NotHolder => RpcCode.PermissionDenied,

@@ -198,7 +198,7 @@ public abstract class CampaignOperationsTests(ServerFixture fixture)
 
         // A started window cannot move its start; a new window cannot start in the past.
         var moved = await admin.PatchCampaignAsync(id, $$"""{"windows": [{"startsAt": "{{CampaignRequests.Iso(now.AddSeconds(-4))}}", "endsAt": "{{CampaignRequests.Iso(now.AddMinutes(10))}}"}]}""");
-        Assert.Equal("windows[0]", (await moved.AssertProblemAsync(HttpStatusCode.BadRequest, "campaign.window_started"))["field"]!.GetValue<string>());
+        Assert.Equal("windows[0]", (await moved.AssertProblemAsync(HttpStatusCode.Conflict, "campaign.window_started"))["field"]!.GetValue<string>());
 
         var ended = await admin.PostAsync($"/api/v1/campaigns/{id}/windows/current/end", null);
         var endedBody = await ended.ReadJsonAsync();

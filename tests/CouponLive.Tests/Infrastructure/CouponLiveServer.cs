@@ -54,7 +54,8 @@ public sealed class CouponLiveServer : IAsyncDisposable
         mode == ServerMode.Embedded ? null : "t" + Guid.NewGuid().ToString("N")[..12],
         MySql: mode == ServerMode.ProductionMySql ? await TestServices.CreateMySqlDatabaseAsync() : null);
 
-    public static CouponLiveServer Start(ServerState state, TimeProvider? clock = null, Dictionary<string, string?>? settings = null)
+    public static CouponLiveServer Start(ServerState state, TimeProvider? clock = null, Dictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? services = null)
     {
         var dataDirectory = state.DataDirectory;
         var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
@@ -70,6 +71,7 @@ public sealed class CouponLiveServer : IAsyncDisposable
             foreach (var (key, value) in state.ProductionSettings()) web.UseSetting(key, value);
             foreach (var (k, v) in settings ?? []) web.UseSetting(k, v);
             if (clock is not null) web.ConfigureTestServices(s => s.AddSingleton(clock));
+            if (services is not null) web.ConfigureTestServices(services); // e.g. the store and gate wrapped for faults (ServiceWrapping)
         });
         return new CouponLiveServer(factory, dataDirectory, state);
     }

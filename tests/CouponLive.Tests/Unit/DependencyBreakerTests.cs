@@ -18,7 +18,7 @@ public sealed class DependencyBreakerTests
     [Fact]
     public async Task Failures_open_it_then_it_refuses_without_calling_and_cancels_waiters()
     {
-        using var breaker = new DependencyBreaker("store", _options, _time, NullLogger.Instance);
+        using var breaker = new DependencyBreaker("store", _options, _time, NullLogger.Instance, _ => true);
         var waiter = breaker.Broken;
         for (var i = 0; i < 2; i++) await breaker.ExecuteAsync(Fail, 0);
         Assert.False(breaker.IsRefusing); // two calls are below the minimum throughput
@@ -37,9 +37,23 @@ public sealed class DependencyBreakerTests
     }
 
     [Fact]
+    public async Task Failures_it_is_told_are_not_the_dependencys_never_open_it()
+    {
+        // The store's breaker: a commit the rows made fail (a trigger's error) is the writer's to isolate.
+        using var breaker = new DependencyBreaker("store", _options, _time, NullLogger.Instance, ex => ex is not ArgumentException);
+        for (var i = 0; i < 10; i++)
+        {
+            var outcome = await breaker.ExecuteAsync<int, int>(_ => throw new ArgumentException("the row's fault"), 0);
+            Assert.IsType<ArgumentException>(outcome.Exception); // still reported to the caller
+        }
+        Assert.False(breaker.IsRefusing);
+        Assert.Equal(CircuitState.Closed, breaker.State);
+    }
+
+    [Fact]
     public async Task After_the_break_one_probe_goes_through_and_its_success_closes_it()
     {
-        using var breaker = new DependencyBreaker("redis", _options, _time, NullLogger.Instance);
+        using var breaker = new DependencyBreaker("redis", _options, _time, NullLogger.Instance, _ => true);
         for (var i = 0; i < 3; i++) await breaker.ExecuteAsync(Fail, 0);
         Assert.True(breaker.IsRefusing);
 
@@ -55,7 +69,7 @@ public sealed class DependencyBreakerTests
     [Fact]
     public async Task A_failed_probe_opens_it_for_another_break()
     {
-        using var breaker = new DependencyBreaker("store", _options, _time, NullLogger.Instance);
+        using var breaker = new DependencyBreaker("store", _options, _time, NullLogger.Instance, _ => true);
         for (var i = 0; i < 3; i++) await breaker.ExecuteAsync(Fail, 0);
         _time.Advance(TimeSpan.FromMilliseconds(500));
 
@@ -68,7 +82,7 @@ public sealed class DependencyBreakerTests
     [Fact]
     public async Task A_single_failure_among_successes_keeps_it_closed()
     {
-        using var breaker = new DependencyBreaker("store", _options, _time, NullLogger.Instance);
+        using var breaker = new DependencyBreaker("store", _options, _time, NullLogger.Instance, _ => true);
         for (var i = 0; i < 10; i++) await breaker.ExecuteAsync(Succeed, i);
         await breaker.ExecuteAsync(Fail, 0);
         Assert.Equal(CircuitState.Closed, breaker.State);
