@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using CouponLive.Storage;
 
 namespace CouponLive.Campaigns;
@@ -33,6 +34,13 @@ public sealed class CampaignCatalog(ICouponStore store, TimeProvider time)
         }
         return _campaigns.GetOrAdd(campaignId, campaign);
     }
+
+    /// <summary>
+    /// The campaign if this process holds it already, without reading the store: for requests that must not
+    /// cost a store read or leave state behind (an issue request refused for its token).
+    /// </summary>
+    public bool TryGetCached(long campaignId, [MaybeNullWhen(false)] out StoredCampaign campaign) =>
+        _campaigns.TryGetValue(campaignId, out campaign);
 
     public void Add(StoredCampaign campaign)
     {
