@@ -14,6 +14,7 @@ public sealed class SettingsValidationTests
     [InlineData("Rpc__GrpcUrl", "http://127.0.0.1", "Rpc:GrpcUrl must be an http:// URL with an explicit port")]
     [InlineData("RateLimits__IssuePerUserBurst", "0", "RateLimits:IssuePerUserBurst must be between 1 and 1,000,000")]
     [InlineData("RateLimits__LoginFailuresPerIdPerMinute", "0", "RateLimits:LoginFailuresPerIdPerMinute must be between 0.001 and 1,000,000")]
+    [InlineData("RateLimits__IssueAuthFailuresPerAddressPerSecond", "0", "RateLimits:IssueAuthFailuresPerAddressPerSecond must be between 0.001 and 1,000,000")]
     [InlineData("Breakers__BreakDuration", "00:00:00.010", "Breakers:BreakDuration must be between 100 ms and 10 minutes")]
     [InlineData("Issuance__MaxPendingCommits", "0", "Issuance:MaxPendingCommits must be between 1 and 10,000,000")]
     [InlineData("Http__TrustedProxies__0", "10.0.0.0/99", "Http:TrustedProxies has '10.0.0.0/99'")]

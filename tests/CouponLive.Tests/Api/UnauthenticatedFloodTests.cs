@@ -9,7 +9,7 @@ namespace CouponLive.Tests.Api;
 /// nothing behind: no Redis key, no live figures for an id nobody created. The campaign that exists still shows
 /// the requests refused for their token in its live view. A production-mode server process of its own (REST,
 /// Connect and gRPC), with the flood limits off so every refusal is the token's; the per-address limit on such
-/// requests has its own tests (IssueAuthFailureLimitTests).
+/// requests has its own tests (<see cref="IssueAuthFailureLimitTests"/>).
 /// </summary>
 public sealed class UnauthenticatedFloodTests : IAsyncLifetime
 {
