@@ -57,6 +57,12 @@ public sealed class RedisGateOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00", ErrorMessage = "Redis:SoldOutMemory must be between 0 and 60 seconds.")]
     public TimeSpan SoldOutMemory { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// Starts even when a Redis primary's maxmemory-policy is not noeviction (with a warning). Off by default: an evicting
+    /// Redis may drop the gate's holders or outbox under memory pressure, which breaks I2 and I6 without a trace.
+    /// </summary>
+    public bool AllowEvictionPolicy { get; set; }
+
     /// <summary>How long a script call keeps retrying TRYAGAIN (a slot migrating mid-call) before the request answers 503.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:30", ErrorMessage = "Redis:TryAgainBudget must be between 0 and 30 seconds.")]
     public TimeSpan TryAgainBudget { get; set; } = TimeSpan.FromSeconds(1);
