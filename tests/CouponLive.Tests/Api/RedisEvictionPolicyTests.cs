@@ -109,6 +109,16 @@ public sealed partial class RedisEvictionPolicyTests
         Assert.DoesNotContain($"127.0.0.1:{cluster.BasePort} has maxmemory-policy", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task An_evicting_primary_under_Sentinel_stops_the_server_at_start()
+    {
+        await using var sentinel = await RedisTopology.StartSentinelAsync();
+        var primary = await sentinel.SentinelPrimaryAsync();
+        Assert.Equal("OK", await RedisTopology.CliAsync(primary, "config", "set", "maxmemory-policy", "allkeys-lfu"));
+        var output = await StartFailsAsync(sentinel.ConnectionString);
+        Assert.Contains($"Redis node 127.0.0.1:{primary} has maxmemory-policy allkeys-lfu", output, StringComparison.Ordinal);
+    }
+
     /// <summary>Starts a production server process on <paramref name="redis"/>, which must fail: its output, after checking the exit code.</summary>
     private static async Task<string> StartFailsAsync(string redis)
     {
