@@ -39,9 +39,9 @@ public sealed partial class RedisEvictionPolicyTests
         try
         {
             await using var server = await ServerProcess.StartAsync(state, new() { ["Redis__AllowEvictionPolicy"] = "true" });
-            Assert.Contains("warn: CouponLive.Issuance.Redis.RedisEvictionPolicyCheck", server.Output, StringComparison.Ordinal);
-            Assert.Contains($"Redis node {redis.ConnectionString} has maxmemory-policy allkeys-lru, not noeviction", server.Output, StringComparison.Ordinal);
-            Assert.Contains("Running anyway because Redis:AllowEvictionPolicy is true", server.Output, StringComparison.Ordinal);
+            var output = await OutputAsync(server, $"Redis node {redis.ConnectionString} has maxmemory-policy allkeys-lru, not noeviction");
+            Assert.Contains("warn: CouponLive.Issuance.Redis.RedisEvictionPolicyCheck", output, StringComparison.Ordinal);
+            Assert.Contains("Running anyway because Redis:AllowEvictionPolicy is true", output, StringComparison.Ordinal);
             var id = await TestCampaigns.CreateAsync(server.BaseAddress, 1);
             using var client = new HttpClient { BaseAddress = server.BaseAddress };
             client.DefaultRequestHeaders.Authorization = new("Bearer", TestTokens.Mint("buyer"));
@@ -71,23 +71,16 @@ public sealed partial class RedisEvictionPolicyTests
     [Fact]
     public async Task A_Redis_away_at_start_is_checked_when_it_connects_and_an_evicting_one_is_logged_as_an_error()
     {
-        var port = FreePorts.One();
+        var port = FreePorts.Block(1); // below the ephemeral range: the server's reconnects cannot take it meanwhile
         var state = await StateOnAsync("127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture));
         try
         {
-            // The server starts without Redis (it answers 503 until Redis is there): ready only once Redis is up.
-            var starting = ServerProcess.StartAsync(state);
-            await Task.Delay(TimeSpan.FromSeconds(3));
-            Assert.False(starting.IsCompleted, "ready without Redis");
+            // The server starts without Redis (serving, its start-up checks done, answering 503 until Redis is there).
+            await using var server = await ServerProcess.StartAsync(state, readyPath: "/health/live");
+            await OutputAsync(server, $"Redis node(s) 127.0.0.1:{port} unreachable at start: their maxmemory-policy is checked once they connect");
             await using var redis = await PrivateRedis.StartAsync(port, "--maxmemory-policy", "allkeys-lru");
-            await using var server = await starting;
 
-            Assert.Contains($"Redis node(s) 127.0.0.1:{port} unreachable at start: their maxmemory-policy is checked once they connect", server.Output, StringComparison.Ordinal);
-            var found = $"Redis node 127.0.0.1:{port} has maxmemory-policy allkeys-lru, not noeviction";
-            var deadline = DateTime.UtcNow.AddSeconds(20);
-            while (!server.Output.Contains(found, StringComparison.Ordinal) && DateTime.UtcNow < deadline) await Task.Delay(100);
-            var output = server.Output;
-            Assert.Contains(found, output, StringComparison.Ordinal);
+            var output = await OutputAsync(server, $"Redis node 127.0.0.1:{port} has maxmemory-policy allkeys-lru, not noeviction");
             Assert.Contains("fail: CouponLive.Issuance.Redis.RedisEvictionPolicyCheck", output, StringComparison.Ordinal);
             Assert.Contains("Redis:AllowEvictionPolicy=true accepts the risk", output, StringComparison.Ordinal);
             Assert.False(server.HasExited);
@@ -136,6 +129,16 @@ public sealed partial class RedisEvictionPolicyTests
         {
             await state.DropDatabaseAsync();
         }
+    }
+
+    /// <summary>The process's output once it holds <paramref name="text"/> (logs arrive a moment after what they tell; bounded).</summary>
+    private static async Task<string> OutputAsync(ServerProcess server, string text)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!server.Output.Contains(text, StringComparison.Ordinal) && DateTime.UtcNow < deadline) await Task.Delay(100);
+        var output = server.Output;
+        Assert.Contains(text, output, StringComparison.Ordinal);
+        return output;
     }
 
     private static async Task<ServerState> StateOnAsync(string redis) =>
