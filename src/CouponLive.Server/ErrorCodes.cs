@@ -17,6 +17,7 @@ public static class ErrorCodes
     public const string InvalidCredentials = "auth.invalid_credentials";
     public const string AuthRateLimited = "auth.rate_limited";
     public const string IssueRateLimited = "issue.rate_limited";
+    public const string AuthFailuresRateLimited = "auth.failures_rate_limited";
     public const string LoginTaken = "user.login_taken";
     public const string InvalidLoginId = "user.invalid_login_id";
     public const string WeakPassword = "user.weak_password";

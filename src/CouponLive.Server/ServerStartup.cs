@@ -1,5 +1,6 @@
 using CouponLive.Auth;
 using CouponLive.Codes;
+using CouponLive.Issuance.Redis;
 using CouponLive.Storage;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -9,10 +10,11 @@ namespace CouponLive;
 
 public static partial class ServerStartup
 {
-    /// <summary>Creates or migrates the schema, checks the code key and bootstraps the admin, before serving.</summary>
+    /// <summary>Checks Redis's eviction policy (production mode), creates or migrates the schema, checks the code key and bootstraps the admin, before serving.</summary>
     public static async Task InitializeAsync(this WebApplication app)
     {
         var services = app.Services;
+        if (services.GetService<RedisEvictionPolicyCheck>() is { } evictionPolicy) await evictionPolicy.CheckAtStartAsync();
         var store = services.GetRequiredService<ICouponStore>();
         await store.InitializeAsync(CancellationToken.None);
 

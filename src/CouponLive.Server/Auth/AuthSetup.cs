@@ -1,6 +1,7 @@
 using CouponLive.Diagnostics;
 using CouponLive.Http;
 using CouponLive.Issuance;
+using CouponLive.Limits;
 using CouponLive.Storage;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Identity;
@@ -39,12 +40,12 @@ public static class AuthSetup
         var authentication = services.AddAuthentication(issuers.Count == 0 ? JwtBearerDefaults.AuthenticationScheme : TrustedIssuers.SelectorScheme)
             .AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<TokenValidationParameters, ValidatedTokenCache>((o, validation, cache) =>
+            .Configure<TokenValidationParameters, ValidatedTokenCache, IssueAuthFailureLimiter>((o, validation, cache, limiter) =>
             {
                 o.MapInboundClaims = false;
                 o.SaveToken = false;
                 o.TokenValidationParameters = validation;
-                o.Events = Events(cache, null);
+                o.Events = Events(cache, limiter, null);
             });
         if (issuers.Count > 0)
         {
@@ -55,10 +56,10 @@ public static class AuthSetup
                 if (issuer.ExpectedIssuer is { } iss) schemeByIssuer.TryAdd(iss, scheme);
                 authentication.AddJwtBearer(scheme, _ => { });
                 services.AddOptions<JwtBearerOptions>(scheme)
-                    .Configure<TokenValidationParameters, ValidatedTokenCache>((o, validation, cache) =>
+                    .Configure<TokenValidationParameters, ValidatedTokenCache, IssueAuthFailureLimiter>((o, validation, cache, limiter) =>
                     {
                         TrustedIssuers.Configure(o, issuer, validation.ClockSkew);
-                        o.Events = Events(cache, issuer);
+                        o.Events = Events(cache, limiter, issuer);
                     });
             }
             authentication.AddPolicyScheme(TrustedIssuers.SelectorScheme, "Bearer token of the service or a trusted identity provider", o =>
@@ -70,9 +71,16 @@ public static class AuthSetup
     }
 
     /// <summary>The events of a bearer scheme: the service's own (issuer null) or a trusted identity provider's.</summary>
-    private static JwtBearerEvents Events(ValidatedTokenCache cache, TrustedIssuerOptions? issuer) => new()
+    private static JwtBearerEvents Events(ValidatedTokenCache cache, IssueAuthFailureLimiter limiter, TrustedIssuerOptions? issuer) => new()
     {
-        OnMessageReceived = cache.OnMessageReceived,
+        OnMessageReceived = ctx =>
+        {
+            // A remembered token always goes through; past that, an address flooding the issue routes with bad
+            // tokens is refused before this one's signature is checked.
+            var cached = cache.OnMessageReceived(ctx);
+            limiter.RefuseIfBlocked(ctx);
+            return cached;
+        },
         OnTokenValidated = ctx =>
         {
             // A provider's user and role claims become the service's sub and role, as its own tokens carry them.
@@ -86,17 +94,26 @@ public static class AuthSetup
         },
         OnChallenge = ctx =>
         {
+            var http = ctx.HttpContext;
+            var issue = http.GetEndpoint()?.Metadata.GetMetadata<IssueEndpoint>() is not null;
+            // An issue request turned away for its token (or by its address's limit on those) shows in that campaign's live view.
+            var limited = issue && limiter.Refused(http, ctx.AuthenticateFailure);
+            if (issue) http.RequestServices.GetRequiredService<IssuanceService>().RecordRejectedToken(http.GetRouteValue("id") as string, limited);
+            if (limited)
+            {
+                ctx.HandleResponse();
+                var refusal = (IssueAuthRateLimitedException)ctx.AuthenticateFailure!;
+                Problems.SetRetryAfter(ctx.Response, refusal.RetryAfter);
+                return Problems.Of(429, ErrorCodes.AuthFailuresRateLimited, refusal.Message).ExecuteAsync(http);
+            }
             var code = ctx.AuthenticateFailure switch
             {
                 null => ErrorCodes.Unauthorized,
                 SecurityTokenExpiredException => ErrorCodes.TokenExpired,
                 _ => ErrorCodes.InvalidToken,
             };
-            ctx.HttpContext.Items[Problems.CodeItem] = code;
-            ctx.HttpContext.RequestServices.GetRequiredService<CouponMetrics>().AuthFailures.Add(1, CouponMetrics.Tag("reason", code));
-            // An issue request turned away for its token shows in that campaign's live view.
-            if (ctx.HttpContext.GetEndpoint()?.Metadata.GetMetadata<IssueEndpoint>() is not null)
-                ctx.HttpContext.RequestServices.GetRequiredService<IssuanceService>().RecordRejectedToken(ctx.HttpContext.GetRouteValue("id") as string);
+            http.Items[Problems.CodeItem] = code;
+            http.RequestServices.GetRequiredService<CouponMetrics>().AuthFailures.Add(1, CouponMetrics.Tag("reason", code));
             return Task.CompletedTask;
         },
         OnForbidden = ctx =>

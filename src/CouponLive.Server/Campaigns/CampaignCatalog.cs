@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using CouponLive.Storage;
 
 namespace CouponLive.Campaigns;
@@ -39,6 +40,13 @@ public sealed class CampaignCatalog(ICouponStore store, TimeProvider time)
 
     /// <summary>Drops a campaign (ended long ago): a later request reads it from the store again.</summary>
     public void Forget(long campaignId) => _campaigns.TryRemove(campaignId, out _);
+
+    /// <summary>
+    /// The campaign if this process holds it already, without reading the store: for requests that must not
+    /// cost a store read or leave state behind (an issue request refused for its token).
+    /// </summary>
+    public bool TryGetCached(long campaignId, [MaybeNullWhen(false)] out StoredCampaign campaign) =>
+        _campaigns.TryGetValue(campaignId, out campaign);
 
     public void Add(StoredCampaign campaign)
     {

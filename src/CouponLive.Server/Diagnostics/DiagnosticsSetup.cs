@@ -48,7 +48,9 @@ public static class DiagnosticsSetup
     {
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
-        app.MapPrometheusScrapingEndpoint("/metrics").ExcludeFromDescription();
+        // The exporter's endpoint takes any method; a scrape is a GET (HEAD for a probe). Routing then answers every
+        // other method 405 with Allow, as for any route, and the status code pages make that a ProblemDetails.
+        app.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head])).ExcludeFromDescription();
         return app;
     }
 }

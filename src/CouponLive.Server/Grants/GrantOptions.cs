@@ -1,11 +1,16 @@
 using System.ComponentModel.DataAnnotations;
+using CouponLive.Issuance.Redis;
 
 namespace CouponLive.Grants;
 
 public sealed class GrantOptions
 {
-    /// <summary>Users decided per gate call and per recorded step (one store transaction of outcomes).</summary>
-    [Range(1, 10_000, ErrorMessage = "Grants:ChunkSize must be between 1 and 10,000.")]
+    /// <summary>
+    /// Users decided per gate call and per recorded step (one store transaction of outcomes). At most
+    /// <see cref="RedisGateOptions.MaxUsersPerScriptCall"/>, as grant.lua unpacks two values per admitted user (Redis's Lua
+    /// fails past about 8,000).
+    /// </summary>
+    [Range(1, RedisGateOptions.MaxUsersPerScriptCall, ErrorMessage = "Grants:ChunkSize must be between 1 and 2,000 (grant.lua unpacks two values per admitted user, and Redis's Lua fails past about 8,000).")]
     public int ChunkSize { get; set; } = 500;
 
     /// <summary>How long a process may hold a grant before another takes it over (its lease lapses if the process dies).</summary>

@@ -44,7 +44,7 @@ public static class Problems
         ErrorCodes.AlreadyRedeemed or ErrorCodes.CouponExpired or ErrorCodes.CouponRevoked or ErrorCodes.OrderMismatch => 409,
         ErrorCodes.Unauthorized or ErrorCodes.InvalidToken or ErrorCodes.TokenExpired or ErrorCodes.InvalidCredentials => 401,
         ErrorCodes.Forbidden => 403,
-        ErrorCodes.AuthRateLimited or ErrorCodes.IssueRateLimited => 429,
+        ErrorCodes.AuthRateLimited or ErrorCodes.IssueRateLimited or ErrorCodes.AuthFailuresRateLimited => 429,
         ErrorCodes.ServiceUnavailable => 503,
         ErrorCodes.ServerError => 500,
         _ => 400,

@@ -50,10 +50,16 @@ public sealed class IssuanceService(
         return result;
     }
 
-    /// <summary>An issue request turned away for its token before it reached <see cref="IssueAsync"/>: shown in the campaign's live view.</summary>
-    public void RecordRejectedToken(string? campaignId)
+    /// <summary>
+    /// An issue request turned away for its token (or, <paramref name="rateLimited"/>, by its address's limit on those)
+    /// before it reached <see cref="IssueAsync"/>: shown in the campaign's live view, only if this process holds the
+    /// campaign already. Anyone can send these for made-up ids, and each id would cost a store read and live figures
+    /// kept for 15 minutes (a Redis key per id and second in production mode).
+    /// </summary>
+    public void RecordRejectedToken(string? campaignId, bool rateLimited = false)
     {
-        if (CampaignCatalog.TryParseId(campaignId, out var id)) live.Record(id, LiveStats.RejectedAuth, null);
+        if (CampaignCatalog.TryParseId(campaignId, out var id) && catalog.TryGetCached(id, out _))
+            live.Record(id, rateLimited ? LiveStats.RateLimited : LiveStats.RejectedAuth, null);
     }
 
     /// <summary>The coupons a user holds, with their campaigns' names.</summary>

@@ -20,6 +20,7 @@ public static class IssuanceSetup
             services.AddValidatedOptions<ReconcilerOptions>("Reconciler");
             services.AddValidatedOptions<RedisGateOptions>("Redis");
             services.AddSingleton<StackExchange.Redis.IConnectionMultiplexer>(_ => RedisConnection.Connect(settings.RedisConnection!));
+            services.AddSingleton<RedisEvictionPolicyCheck>();
             services.AddSingleton<RedisKeys>();
             services.AddSingleton<RedisScripts>();
             services.AddSingleton<RedisAdmissionGate>();

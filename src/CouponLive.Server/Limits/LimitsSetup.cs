@@ -7,7 +7,8 @@ namespace CouponLive.Limits;
 
 /// <summary>
 /// Flood limits: login and sign-up per client address (ASP.NET Core's rate limiter) and failed logins per
-/// login id; issue requests per user, checked by the issue path itself so every transport shares it;
+/// login id; issue requests per user, checked by the issue path itself so every transport shares it; issue
+/// requests failing authentication per client address, checked by the bearer scheme's events;
 /// password hashing bounded so logins cannot starve issuing.
 /// </summary>
 public static class LimitsSetup
@@ -20,6 +21,7 @@ public static class LimitsSetup
         var services = builder.Services;
         services.AddValidatedOptions<RateLimitOptions>("RateLimits");
         services.AddSingleton<LoginFailureLimiter>();
+        services.AddSingleton<IssueAuthFailureLimiter>();
         services.AddSingleton<PasswordCheckLimiter>();
         // Registered only when on: the issue path takes it if it is there.
         if (builder.Configuration.GetValue("RateLimits:Enabled", true))

@@ -35,6 +35,23 @@ public sealed class RateLimitOptions
     [Range(0.001, 1_000_000, ErrorMessage = "RateLimits:LoginFailuresPerIdPerMinute must be between 0.001 and 1,000,000.")]
     public double LoginFailuresPerIdPerMinute { get; set; } = 6;
 
+    /// <summary>
+    /// Issue requests (REST, Connect, gRPC) failing authentication (no token, a forged, expired or otherwise invalid one)
+    /// one client address may send before its further issue requests need a token validated before. Twice the login
+    /// burst: people behind one NAT whose tokens expired click once or twice each and must then log in again, which
+    /// <see cref="AuthPerAddressBurst"/> allows 50 of; more failures than that from one address are no crowd's.
+    /// </summary>
+    [Range(1, 1_000_000, ErrorMessage = "RateLimits:IssueAuthFailuresPerAddressBurst must be between 1 and 1,000,000.")]
+    public int IssueAuthFailuresPerAddressBurst { get; set; } = 100;
+
+    /// <summary>
+    /// Such failures per second one client address may keep having after the burst: twice the login rate
+    /// (<see cref="AuthPerAddressPerSecond"/>), i.e. every person who can log in again from that address clicking twice
+    /// with the stale token first. A script sending forged tokens gets through this many signature checks, not thousands.
+    /// </summary>
+    [Range(0.001, 1_000_000, ErrorMessage = "RateLimits:IssueAuthFailuresPerAddressPerSecond must be between 0.001 and 1,000,000.")]
+    public double IssueAuthFailuresPerAddressPerSecond { get; set; } = 20;
+
     /// <summary>Password hashes computed at once (each is ~50 ms of one core); 0 means one per processor.</summary>
     [Range(0, 1024, ErrorMessage = "RateLimits:PasswordChecksAtOnce must be between 0 (one per processor) and 1024.")]
     public int PasswordChecksAtOnce { get; set; }

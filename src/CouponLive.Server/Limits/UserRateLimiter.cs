@@ -34,6 +34,19 @@ public sealed class UserRateLimiter : PartitionedRateLimiter<string>
     /// <summary>Takes one permit for <paramref name="key"/>, or says how long until one is free.</summary>
     public bool TryAcquire(string key, out TimeSpan retryAfter) => TryAcquire(key, 1, out retryAfter);
 
+    /// <summary>
+    /// True when <paramref name="key"/> has a whole permit now, without taking it; otherwise <paramref name="retryAfter"/>
+    /// says how long until it has one (what <see cref="TryAcquire(string, out TimeSpan)"/> would answer, minus the charge).
+    /// </summary>
+    public bool HasPermit(string key, out TimeSpan retryAfter)
+    {
+        var now = _time.GetTimestamp();
+        var ahead = _fullAt.TryGetValue(key, out var fullAt) ? Math.Max(0, fullAt - now) : 0;
+        var wait = ahead + _interval - _tolerance;
+        retryAfter = wait > 0 ? TimeSpan.FromSeconds((double)wait / _time.TimestampFrequency) : TimeSpan.Zero;
+        return wait <= 0;
+    }
+
     public override RateLimiterStatistics? GetStatistics(string resource)
     {
         var now = _time.GetTimestamp();

@@ -20,7 +20,7 @@ public static partial class ConnectEndpoints
 
     private delegate Task<RpcOutcome<IMessage>> Invoker(CouponRpcService service, IMessage request, ClaimsPrincipal user, CancellationToken ct);
 
-    private sealed record Method(MessageParser Parser, Google.Protobuf.Reflection.MessageDescriptor Request, Invoker Invoke, Action<CouponRpcService, IMessage>? Rejected = null);
+    private sealed record Method(MessageParser Parser, Google.Protobuf.Reflection.MessageDescriptor Request, Invoker Invoke, Action<CouponRpcService, IMessage, bool>? Rejected = null);
 
     private static readonly Dictionary<string, Method> Methods = new(StringComparer.Ordinal)
     {
@@ -30,7 +30,7 @@ public static partial class ConnectEndpoints
             async (s, m, u, ct) => Boxed(await s.GetCampaignAsync((GetCampaignRequest)m, u, ct))),
         ["IssueCoupon"] = new(IssueCouponRequest.Parser, IssueCouponRequest.Descriptor,
             async (s, m, u, ct) => Boxed(await s.IssueCouponAsync((IssueCouponRequest)m, u, ct)),
-            (s, m) => s.RecordRejectedToken((IssueCouponRequest)m)),
+            (s, m, limited) => s.RecordRejectedToken((IssueCouponRequest)m, limited)),
         ["UpdateCampaign"] = new(UpdateCampaignRequest.Parser, UpdateCampaignRequest.Descriptor,
             async (s, m, u, ct) => Boxed(await s.UpdateCampaignAsync((UpdateCampaignRequest)m, u, ct))),
         ["PauseCampaign"] = new(PauseCampaignRequest.Parser, PauseCampaignRequest.Descriptor,
@@ -164,7 +164,7 @@ public static partial class ConnectEndpoints
         }
 
         var service = services.GetRequiredService<CouponRpcService>();
-        var (user, refusal) = await CouponGrpcService.AuthenticateAsync(http, method.Rejected is { } rejected ? () => rejected(service, message) : null);
+        var (user, refusal) = await CouponGrpcService.AuthenticateAsync(http, method.Rejected is { } rejected ? limited => rejected(service, message, limited) : null);
         if (refusal is not null) return refusal;
         if (timeout is null) return await method.Invoke(service, message, user!, http.RequestAborted);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using CouponLive.Issuance;
+using CouponLive.Limits;
 using CouponLive.Rpc.V1;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authentication;
@@ -20,7 +21,7 @@ public sealed class CouponGrpcService(CouponRpcService rpc) : CouponServiceBase
         CallAsync(context, user => rpc.GetCampaignAsync(request, user, context.CancellationToken));
 
     public override Task<IssueCouponResponse> IssueCoupon(IssueCouponRequest request, ServerCallContext context) =>
-        CallAsync(context, user => rpc.IssueCouponAsync(request, user, context.CancellationToken), () => rpc.RecordRejectedToken(request));
+        CallAsync(context, user => rpc.IssueCouponAsync(request, user, context.CancellationToken), limited => rpc.RecordRejectedToken(request, limited));
 
     public override Task<UpdateCampaignResponse> UpdateCampaign(UpdateCampaignRequest request, ServerCallContext context) =>
         CallAsync(context, user => rpc.UpdateCampaignAsync(request, user, context.CancellationToken));
@@ -40,7 +41,7 @@ public sealed class CouponGrpcService(CouponRpcService rpc) : CouponServiceBase
     public override Task<GetCouponResponse> GetCoupon(GetCouponRequest request, ServerCallContext context) =>
         CallAsync(context, user => rpc.GetCouponAsync(request, user, context.CancellationToken));
 
-    private static async Task<T> CallAsync<T>(ServerCallContext context, Func<ClaimsPrincipal, Task<RpcOutcome<T>>> call, Action? rejected = null) where T : class
+    private static async Task<T> CallAsync<T>(ServerCallContext context, Func<ClaimsPrincipal, Task<RpcOutcome<T>>> call, Action<bool>? rejected = null) where T : class
     {
         RpcOutcome<T> outcome;
         try
@@ -60,13 +61,15 @@ public sealed class CouponGrpcService(CouponRpcService rpc) : CouponServiceBase
 
     /// <summary>
     /// The caller's principal, from the JwtBearer result UseAuthentication already computed (cached per
-    /// request), or UNAUTHENTICATED with the REST API's reason (after <paramref name="rejected"/>).
+    /// request), or UNAUTHENTICATED with the REST API's reason (RESOURCE_EXHAUSTED when the address's limit on
+    /// such issue calls refused it). An issue call passes <paramref name="rejected"/>: its refusal counts against the
+    /// address (<see cref="IssueAuthFailureLimiter"/>), and the callback learns whether it was the limit's.
     /// </summary>
-    internal static async Task<RpcOutcome<ClaimsPrincipal>> AuthenticateAsync(HttpContext http, Action? rejected)
+    internal static async Task<RpcOutcome<ClaimsPrincipal>> AuthenticateAsync(HttpContext http, Action<bool>? rejected)
     {
         var auth = await http.AuthenticateAsync();
         if (auth.Succeeded) return auth.Principal;
-        rejected?.Invoke();
+        rejected?.Invoke(http.RequestServices.GetRequiredService<IssueAuthFailureLimiter>().Refused(http, auth.Failure));
         return RpcStatusException.Unauthenticated(auth);
     }
 

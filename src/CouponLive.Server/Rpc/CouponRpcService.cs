@@ -185,8 +185,8 @@ public sealed class CouponRpcService(CampaignService campaigns, IssuanceService 
         };
     }
 
-    /// <summary>An IssueCoupon call refused for its token, shown in the campaign's live view as the REST route's are.</summary>
-    public void RecordRejectedToken(IssueCouponRequest request) => issuance.RecordRejectedToken(request.CampaignId);
+    /// <summary>An IssueCoupon call refused for its token (or its address's limit on those), shown in the campaign's live view as the REST route's are.</summary>
+    public void RecordRejectedToken(IssueCouponRequest request, bool rateLimited) => issuance.RecordRejectedToken(request.CampaignId, rateLimited);
 
     private static IssueCouponResponse ToCoupon(IssueResult result)
     {

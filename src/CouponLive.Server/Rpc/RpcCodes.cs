@@ -16,7 +16,7 @@ public static class RpcCodes
         ErrorCodes.SoldOut or ErrorCodes.WindowSoldOut => RpcCode.ResourceExhausted,
         ErrorCodes.Unauthorized or ErrorCodes.InvalidToken or ErrorCodes.TokenExpired or ErrorCodes.InvalidCredentials => RpcCode.Unauthenticated,
         ErrorCodes.Forbidden => RpcCode.PermissionDenied,
-        ErrorCodes.AuthRateLimited or ErrorCodes.IssueRateLimited => RpcCode.ResourceExhausted,
+        ErrorCodes.AuthRateLimited or ErrorCodes.IssueRateLimited or ErrorCodes.AuthFailuresRateLimited => RpcCode.ResourceExhausted,
         ErrorCodes.ServiceUnavailable => RpcCode.Unavailable,
         ErrorCodes.ServerError => RpcCode.Internal,
         _ => RpcCode.InvalidArgument,

@@ -36,10 +36,13 @@ public sealed class RpcStatusException(RpcCode code, string reason, string messa
         new(RpcCode.Unavailable, ErrorCodes.ServiceUnavailable, "The store is briefly unavailable; retry shortly.") { RetryAfter = TimeSpan.FromSeconds(1) };
 
     /// <summary>A call without a usable bearer token, with the reason the REST API would give.</summary>
-    public static RpcStatusException Unauthenticated(Microsoft.AspNetCore.Authentication.AuthenticateResult auth) =>
-        auth.None
-            ? new(RpcCode.Unauthenticated, ErrorCodes.Unauthorized, "A bearer token is required (authorization: Bearer <jwt>).")
-            : auth.Failure is Microsoft.IdentityModel.Tokens.SecurityTokenExpiredException
-                ? new(RpcCode.Unauthenticated, ErrorCodes.TokenExpired, "The token has expired.")
-                : new(RpcCode.Unauthenticated, ErrorCodes.InvalidToken, "The token is not valid.");
+    public static RpcStatusException Unauthenticated(Microsoft.AspNetCore.Authentication.AuthenticateResult auth) => auth switch
+    {
+        // Not the token's fault: its address failed too often (IssueAuthFailureLimiter), so it was not looked at.
+        { Failure: Limits.IssueAuthRateLimitedException limited } =>
+            new(RpcCodes.Of(ErrorCodes.AuthFailuresRateLimited), ErrorCodes.AuthFailuresRateLimited, limited.Message) { RetryAfter = limited.RetryAfter },
+        { None: true } => new(RpcCode.Unauthenticated, ErrorCodes.Unauthorized, "A bearer token is required (authorization: Bearer <jwt>)."),
+        { Failure: Microsoft.IdentityModel.Tokens.SecurityTokenExpiredException } => new(RpcCode.Unauthenticated, ErrorCodes.TokenExpired, "The token has expired."),
+        _ => new(RpcCode.Unauthenticated, ErrorCodes.InvalidToken, "The token is not valid."),
+    };
 }

@@ -14,9 +14,11 @@ public sealed class SettingsValidationTests
     [InlineData("Rpc__GrpcUrl", "http://127.0.0.1", "Rpc:GrpcUrl must be an http:// URL with an explicit port")]
     [InlineData("RateLimits__IssuePerUserBurst", "0", "RateLimits:IssuePerUserBurst must be between 1 and 1,000,000")]
     [InlineData("RateLimits__LoginFailuresPerIdPerMinute", "0", "RateLimits:LoginFailuresPerIdPerMinute must be between 0.001 and 1,000,000")]
+    [InlineData("RateLimits__IssueAuthFailuresPerAddressPerSecond", "0", "RateLimits:IssueAuthFailuresPerAddressPerSecond must be between 0.001 and 1,000,000")]
     [InlineData("Breakers__BreakDuration", "00:00:00.010", "Breakers:BreakDuration must be between 100 ms and 10 minutes")]
     [InlineData("Issuance__MaxPendingCommits", "0", "Issuance:MaxPendingCommits must be between 1 and 10,000,000")]
     [InlineData("Http__TrustedProxies__0", "10.0.0.0/99", "Http:TrustedProxies has '10.0.0.0/99'")]
+    [InlineData("Grants__ChunkSize", "2001", "Grants:ChunkSize must be between 1 and 2,000 (grant.lua unpacks two values per admitted user")]
     public async Task The_service_refuses_to_start_with_the_settings_name_and_reason(string setting, string value, string message)
     {
         var state = await CouponLiveServer.NewStateAsync(ServerMode.Embedded);
@@ -43,7 +45,8 @@ public sealed class SettingsValidationTests
     }
 
     [Theory]
-    [InlineData("Redis__MaxBatch", "0", "Redis:MaxBatch must be between 1 and 10,000")]
+    [InlineData("Redis__MaxBatch", "0", "Redis:MaxBatch must be between 1 and 2,000")]
+    [InlineData("Redis__MaxBatch", "2001", "Redis:MaxBatch must be between 1 and 2,000 users per script call (admit.lua unpacks two values per admitted user")]
     [InlineData("Redis__MaxQueuedPerCampaign", "0", "Redis:MaxQueuedPerCampaign must be between 1 and 10,000,000")]
     [InlineData("Reconciler__Interval", "00:00:00", "Reconciler:Interval must be between 10 ms and 1 hour")]
     public async Task A_bad_production_setting_stops_a_production_server(string setting, string value, string message)

@@ -31,7 +31,8 @@ public sealed class ServerProcess : IAsyncDisposable
         GrpcAddress = grpcAddress;
     }
 
-    public static async Task<ServerProcess> StartAsync(ServerState state, Dictionary<string, string>? settings = null, bool grpc = false)
+    /// <summary>Starts the process and waits until <paramref name="readyPath"/> answers 200 (/health/live: serving, its dependencies or not).</summary>
+    public static async Task<ServerProcess> StartAsync(ServerState state, Dictionary<string, string>? settings = null, bool grpc = false, string readyPath = "/health/ready")
     {
         var port = FreePort();
         var url = $"http://127.0.0.1:{port}";
@@ -68,7 +69,7 @@ public sealed class ServerProcess : IAsyncDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await server.WaitReadyAsync(TimeSpan.FromSeconds(30));
+        await server.WaitReadyAsync(TimeSpan.FromSeconds(30), readyPath);
         return server;
     }
 
@@ -87,7 +88,7 @@ public sealed class ServerProcess : IAsyncDisposable
         get { lock (_output) return _output.ToString(); }
     }
 
-    private async Task WaitReadyAsync(TimeSpan timeout)
+    private async Task WaitReadyAsync(TimeSpan timeout, string readyPath)
     {
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow + timeout;
@@ -101,7 +102,7 @@ public sealed class ServerProcess : IAsyncDisposable
             }
             try
             {
-                if ((await client.GetAsync(new Uri(BaseAddress, "/health/ready"))).StatusCode == HttpStatusCode.OK) return;
+                if ((await client.GetAsync(new Uri(BaseAddress, readyPath))).StatusCode == HttpStatusCode.OK) return;
             }
             catch (HttpRequestException) { }
             catch (TaskCanceledException) { }

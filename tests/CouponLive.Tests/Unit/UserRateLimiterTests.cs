@@ -90,4 +90,28 @@ public sealed class UserRateLimiterTests
         Assert.Equal(TimeSpan.FromMilliseconds(500), retryAfter);
         Assert.Equal(0, limiter.GetStatistics("u")!.CurrentAvailablePermits);
     }
+
+    [Fact]
+    public void HasPermit_looks_without_taking_and_says_when_the_next_whole_permit_comes()
+    {
+        using var limiter = new UserRateLimiter(burst: 2, perSecond: 4, _time); // a permit every 250 ms
+        Assert.True(limiter.HasPermit("a", out var wait));
+        Assert.Equal(TimeSpan.Zero, wait);
+        Assert.True(limiter.HasPermit("a", out _)); // looking took nothing
+        Assert.True(limiter.TryAcquire("a", out _));
+        Assert.True(limiter.HasPermit("a", out _));
+        Assert.True(limiter.TryAcquire("a", out _));
+
+        Assert.False(limiter.HasPermit("a", out wait));
+        Assert.Equal(TimeSpan.FromMilliseconds(250), wait);
+        _time.Advance(TimeSpan.FromMilliseconds(100)); // a fraction of a permit is not one
+        Assert.False(limiter.HasPermit("a", out wait));
+        Assert.Equal(TimeSpan.FromMilliseconds(150), wait);
+        Assert.False(limiter.TryAcquire("a", out var refused));
+        Assert.Equal(wait, refused);
+
+        _time.Advance(TimeSpan.FromMilliseconds(150));
+        Assert.True(limiter.HasPermit("a", out _));
+        Assert.True(limiter.HasPermit("b", out _)); // another key is untouched
+    }
 }

@@ -4,12 +4,23 @@ namespace CouponLive.Issuance.Redis;
 
 public sealed class RedisGateOptions
 {
+    /// <summary>
+    /// Most users one admit.lua or grant.lua call may take. Measured on Redis 7.0: a call admitting 3,998 users works and
+    /// one admitting 3,999 fails ("too many results to unpack": its XADD unpacks 2 + 2 × users values, and Lua's C stack
+    /// holds 8,000); half of that leaves room for a Redis built with other limits and for the scripts to grow.
+    /// </summary>
+    public const int MaxUsersPerScriptCall = 2_000;
+
     /// <summary>Prefix of every key, so several deployments (or test runs) can share one Redis.</summary>
     [RegularExpression("^[A-Za-z0-9_.-]{1,64}$", ErrorMessage = "Redis:KeyPrefix must be 1-64 letters, digits, '_', '.' or '-'.")]
     public string KeyPrefix { get; set; } = "cl";
 
-    /// <summary>Most users decided by one script call; concurrent requests for a campaign are coalesced up to this.</summary>
-    [Range(1, 10_000, ErrorMessage = "Redis:MaxBatch must be between 1 and 10,000 users per script call.")]
+    /// <summary>
+    /// Most users decided by one script call; concurrent requests for a campaign are coalesced up to this. At most
+    /// <see cref="MaxUsersPerScriptCall"/>: admit.lua unpacks two values per admitted user into one XADD, and Redis's Lua
+    /// unpacks fewer than 8,000 values at once (LUAI_MAXCSTACK), so a bigger batch fails at the peak of a sale.
+    /// </summary>
+    [Range(1, MaxUsersPerScriptCall, ErrorMessage = "Redis:MaxBatch must be between 1 and 2,000 users per script call (admit.lua unpacks two values per admitted user, and Redis's Lua fails past about 8,000).")]
     public int MaxBatch { get; set; } = 256;
 
     /// <summary>
@@ -38,6 +49,12 @@ public sealed class RedisGateOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00", ErrorMessage = "Redis:SoldOutMemory must be between 0 and 60 seconds.")]
     public TimeSpan SoldOutMemory { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Starts even when a Redis primary's maxmemory-policy is not noeviction (with a warning). Off by default: an evicting
+    /// Redis may drop the gate's holders or outbox under memory pressure, which breaks I2 and I6 without a trace.
+    /// </summary>
+    public bool AllowEvictionPolicy { get; set; }
 
     /// <summary>How long a script call keeps retrying TRYAGAIN (a slot migrating mid-call) before the request answers 503.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:30", ErrorMessage = "Redis:TryAgainBudget must be between 0 and 30 seconds.")]
