@@ -20,18 +20,22 @@ public abstract class RebuildRuleTests(ServerMode mode) : EdgeServer(mode)
         Plan.Delay("ICouponStore.CommitAsync", TimeSpan.FromSeconds(1.5), times: 1);
         var first = CrowdAsync(id, Enumerable.Range(0, 40).Select(i => $"first-{i}"));
         Assert.True(await EventuallyAsync(() => Task.FromResult(Plan.Calls("ICouponStore.CommitAsync") > 0), TimeSpan.FromSeconds(30)));
-        await Server.Services.GetRequiredService<IAdmissionGate>().EvictAsync(id, CancellationToken.None);
+        await LoseGateAsync(id);
         var evictions = Plan.Calls("IAdmissionGate.EvictAsync");
 
         var second = await CrowdAsync(id, Enumerable.Range(0, 40).Select(i => $"second-{i}"));
         var answers = (await first).Concat(second).ToList();
 
-        Assert.True(answers.All(a => a.Status == HttpStatusCode.Created), string.Join(", ", answers.GroupBy(a => (a.Status, a.Code)).Select(g => $"{g.Count()} x {(int)g.Key.Status} {g.Key.Code}")));
+        Assert.True(answers.All(a => a.Status == HttpStatusCode.Created), string.Join(", ", answers.Where(a => a.Status != HttpStatusCode.Created).GroupBy(a => (a.Status, a.Code)).Select(g => $"{g.Count()} x {(int)g.Key.Status} {g.Key.Code}")));
         Assert.Equal(80, answers.Select(a => a.Code).Distinct().Count());
-        Assert.Equal(evictions, Plan.Calls("IAdmissionGate.EvictAsync")); // no second eviction: the store refused nothing
+        Assert.Equal(evictions, Plan.Calls("IAdmissionGate.EvictAsync")); // no eviction after ours: the store refused nothing
         var report = await AssertInvariantsAsync(id);
         Assert.Equal(80, report.Rows);
     }
+
+    /// <summary>The gate's state goes while commits are in flight: evicted in process; in Redis all of it, outbox too (a flush).</summary>
+    protected virtual Task LoseGateAsync(long campaignId) =>
+        Server.Services.GetRequiredService<IAdmissionGate>().EvictAsync(campaignId, CancellationToken.None).AsTask();
 
     [Fact]
     public async Task One_rebuild_serves_every_waiting_request_even_when_the_first_goes_away()
@@ -57,4 +61,8 @@ public abstract class RebuildRuleTests(ServerMode mode) : EdgeServer(mode)
 
 public sealed class EmbeddedRebuildRuleTests() : RebuildRuleTests(ServerMode.Embedded);
 
-public sealed class ProductionRebuildRuleTests() : RebuildRuleTests(ServerMode.Production);
+public sealed class ProductionRebuildRuleTests() : RebuildRuleTests(ServerMode.Production)
+{
+    protected override Task LoseGateAsync(long campaignId) =>
+        RedisAsync(["DEL", .. new[] { "meta", "holders", "windows", "wcount", "outbox" }.Select(part => GateKey(campaignId, part))]);
+}
