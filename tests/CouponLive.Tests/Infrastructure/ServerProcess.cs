@@ -68,7 +68,7 @@ public sealed class ServerProcess : IAsyncDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await server.WaitReadyAsync(TimeSpan.FromSeconds(30));
+        await server.WaitReadyAsync(TimeSpan.FromSeconds(60)); // a cold start on a busy machine takes seconds
         return server;
     }
 
