@@ -186,6 +186,7 @@ public abstract class StoppedDependencyDrill : SaleDrill
         TestContext.Current.SendDiagnosticMessage($"drill {Service} stopped, {inFlight.Count} reads in flight across the stop: " +
             string.Join(", ", inFlight.GroupBy(r => r.Status).OrderBy(g => g.Key).Select(g => $"{g.Count()} x {g.Key}")));
         var serverErrors = ServerErrors(server);
+        TestContext.Current.SendDiagnosticMessage($"drill {Service} stopped, errors the server logged (by category): " + string.Join(", ", ErrorCategories(server)));
         Assert.True(inFlight.All(r => r.Status is 200 || r.Status == 503 && r.RetryAfter),
             "reads in flight across the stop must be served or answered 503 with Retry-After: " +
             string.Join(", ", inFlight.Where(r => r.Status is not (200 or 503) || !r.RetryAfter && r.Status == 503).Take(5).Select(r => $"{r.Status} {Short(r.Body)}")) + "\nserver errors:\n" + serverErrors);
@@ -268,6 +269,10 @@ public abstract class StoppedDependencyDrill : SaleDrill
             .Select(c => c.Length > 120 ? c[..120] : c)
             .GroupBy(c => c, StringComparer.Ordinal)
             .Select(g => $"{g.Count()} x {g.Key}");
+
+    private static IEnumerable<string> ErrorCategories(ServerProcess server) =>
+        server.Output.Split('\n').Where(l => l.StartsWith("fail:", StringComparison.Ordinal) || l.StartsWith("crit:", StringComparison.Ordinal))
+            .Select(l => l.Trim()).GroupBy(l => l, StringComparer.Ordinal).Select(g => $"{g.Count()} x {g.Key}");
 
     private static string ServerErrors(ServerProcess server)
     {
