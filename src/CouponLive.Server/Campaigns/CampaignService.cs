@@ -16,7 +16,8 @@ public sealed partial class CampaignService(
     ILogger<CampaignService> logger)
 {
     public const int MaxAuditEntries = 500;
-    private static readonly TimeSpan CampaignLockTimeout = TimeSpan.FromSeconds(5);
+    // Long enough for a queue of concurrent changes of one campaign on a busy machine; changes are rare and short.
+    private static readonly TimeSpan CampaignLockTimeout = TimeSpan.FromSeconds(15);
     public const int DefaultPageSize = 1_000;
     public const int MaxPageSize = 10_000;
     public const int MaxListed = 200;
@@ -251,15 +252,18 @@ public sealed partial class CampaignService(
         }
         catch (Exception ex)
         {
-            // Redis unreachable: its state is rebuilt when it returns (a failover loses it anyway); logged, not hidden.
-            LogGateChangeFailed(ex, campaignId, "evict");
+            // Redis unreachable: the failover watch drops the gate once it sees its version differ from the store's.
+            LogGateDropFailed(campaignId, ex.Message);
         }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Campaign {CampaignId}: {Action} by {Actor} (version {Version})")]
     private partial void LogChanged(long campaignId, string action, string actor, int version);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Campaign {CampaignId}: {Action} could not be applied to the admission gate; its state is rebuilt from the store")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Campaign {CampaignId}: dropping its gate after a failed change failed too ({Reason}); the failover watch drops it")]
+    private partial void LogGateDropFailed(long campaignId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Campaign {CampaignId}: {Action} could not be completed; nothing changed, and the gate is rebuilt from the store if it took the change")]
     private partial void LogGateChangeFailed(Exception ex, long campaignId, string action);
 
     public static CampaignResponse ToResponse(StoredCampaign campaign, CampaignCounts counts, DateTimeOffset now)

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace CouponLive.Dashboard;
 
 /// <summary>The dashboard: its static page, and the live view of a campaign pushed once a second (server-sent events).</summary>
-public static class DashboardApi
+public static partial class DashboardApi
 {
     private static readonly TimeSpan MaxStream = TimeSpan.FromHours(2);
 
@@ -34,8 +34,19 @@ public static class DashboardApi
         do
         {
             // The cached campaign of this second: an operator's change (pause, stock) shows within a second.
-            campaign = await view.FindAsync(id, ct) ?? campaign;
-            var snapshot = await view.SnapshotAsync(campaign, ct);
+            LiveSnapshot snapshot;
+            try
+            {
+                campaign = await view.FindAsync(id, ct) ?? campaign;
+                snapshot = await view.SnapshotAsync(campaign, ct);
+            }
+            catch (Exception ex) when (http.Response.HasStarted && DependencyOutage.Is(ex))
+            {
+                // The store or Redis went away mid-stream: the stream ends cleanly and the dashboard reconnects
+                // (EventSource does); before the first event the exception handler answers 503 instead.
+                LogStreamEnded(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DashboardApi)), campaign.Id, DependencyOutage.Describe(ex));
+                break;
+            }
             await http.Response.WriteAsync("data: ", ct);
             await JsonSerializer.SerializeAsync(http.Response.Body, snapshot, AppJsonContext.Default.LiveSnapshot, ct);
             await http.Response.WriteAsync("\n\n", ct);
@@ -60,4 +71,7 @@ public static class DashboardApi
             ? Problems.Of(404, ErrorCodes.NotFound, "No such dashboard file.")
             : Results.Stream(stream, contentType);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Live view of campaign {CampaignId} ended: a dependency is unavailable ({Cause})")]
+    private static partial void LogStreamEnded(ILogger logger, long campaignId, string cause);
 }

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using CouponLive.Codes;
 using CouponLive.Issuance;
 using CouponLive.Storage;
@@ -24,19 +25,12 @@ public sealed partial class GrantRunner(
     TimeProvider time,
     ILogger<GrantRunner> logger) : BackgroundService
 {
-    private readonly SemaphoreSlim _wake = new(0, 1);
+    // One pending wake at most: further wakes before the runner looks are dropped, never an exception (two grants
+    // created at once both wake it; a semaphore's check-then-release let the second throw SemaphoreFullException).
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
     /// <summary>Looks for work now instead of at the next poll (a grant was just created here).</summary>
-    public void Wake()
-    {
-        if (_wake.CurrentCount == 0) _wake.Release();
-    }
-
-    public override void Dispose()
-    {
-        _wake.Dispose();
-        base.Dispose();
-    }
+    public void Wake() => _wake.Writer.TryWrite(true);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -55,9 +49,15 @@ public sealed partial class GrantRunner(
                 if (!failing) LogRunFailed(ex);
                 failing = true;
             }
+            using var poll = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            poll.CancelAfter(options.Value.PollInterval);
             try
             {
-                await _wake.WaitAsync(options.Value.PollInterval, stoppingToken);
+                if (await _wake.Reader.WaitToReadAsync(poll.Token)) _wake.Reader.TryRead(out _);
+            }
+            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+            {
+                // the poll interval passed without a wake
             }
             catch (OperationCanceledException)
             {

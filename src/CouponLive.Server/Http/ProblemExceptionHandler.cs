@@ -5,7 +5,8 @@ namespace CouponLive.Http;
 
 /// <summary>
 /// Turns bad requests the framework rejects (malformed JSON, oversized bodies, wrong media type)
-/// into ProblemDetails with a stable code, logs each once, and keeps 500s opaque.
+/// into ProblemDetails with a stable code, answers a dependency's outage (<see cref="DependencyOutage"/>) 503 with
+/// Retry-After, logs each once, and keeps 500s opaque.
 /// </summary>
 public sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
@@ -34,10 +35,11 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
                     ? "The request body must be application/json."
                     : "The request could not be read.");
                 break;
-            case var outage when Issuance.StoreUnavailableException.IsOutage(outage):
-                // The store is down (a catalog miss, a read): the client retries, as the issue path's own 503s say.
-                LogStoreOutage(http.Request.Method, http.Request.Path, exception.GetType().Name);
-                (status, code, detail) = (503, ErrorCodes.ServiceUnavailable, "The store is briefly unavailable; retry shortly.");
+            case var outage when DependencyOutage.Is(outage):
+                // The store or Redis is down (a read, an operator's change, a lease): the client retries, as the
+                // issue path's own 503s say. A warning, once for this request; not an error of ours.
+                LogOutage(http.Request.Method, http.Request.Path, DependencyOutage.Describe(exception));
+                (status, code, detail) = (503, ErrorCodes.ServiceUnavailable, "A service this request needs is briefly unavailable; retry shortly.");
                 http.Response.Headers.RetryAfter = "1";
                 break;
             default:
@@ -71,8 +73,8 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
     [LoggerMessage(Level = LogLevel.Information, Message = "Rejected {Method} {Path}: {Code} ({Reason})")]
     private partial void LogBadRequest(string method, string path, string code, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Path} answered 503: the store is unreachable ({Exception})")]
-    private partial void LogStoreOutage(string method, string path, string exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Path} answered 503: a dependency is unavailable ({Cause})")]
+    private partial void LogOutage(string method, string path, string cause);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error in {Method} {Path}")]
     private partial void LogUnhandled(Exception ex, string method, string path);

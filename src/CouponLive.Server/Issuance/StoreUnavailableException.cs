@@ -4,9 +4,8 @@ namespace CouponLive.Issuance;
 public sealed class StoreUnavailableException(string message) : Exception(message)
 {
     /// <summary>
-    /// True for this exception and for a database driver's transient failure (connection refused or lost, a timeout):
-    /// any route that meets one while the store is down answers 503 with Retry-After, never 500.
+    /// True when a dependency (the store or Redis) is unavailable now: any route that meets one answers 503 with
+    /// Retry-After, never 500. The rule lives in <see cref="DependencyOutage"/>; kept for existing callers.
     /// </summary>
-    public static bool IsOutage(Exception exception) =>
-        exception is StoreUnavailableException or System.Data.Common.DbException { IsTransient: true };
+    public static bool IsOutage(Exception exception) => DependencyOutage.Is(exception);
 }

@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using System.Text;
-using CouponLive.Issuance;
 using CouponLive.Rpc.V1;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Http.Features;
@@ -84,15 +83,18 @@ public static partial class ConnectEndpoints
         }
         catch (Exception ex) when (!http.Response.HasStarted)
         {
-            var error = ex switch
+            var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ConnectEndpoints));
+            RpcStatusException error;
+            if (ex is RpcStatusException rpc) error = rpc;
+            else if (DependencyOutage.Is(ex))
             {
-                RpcStatusException rpc => rpc,
-                _ when StoreUnavailableException.IsOutage(ex) => RpcStatusException.StoreUnavailable,
-                _ => null,
-            };
-            if (error is null)
+                // The store or Redis is down: unavailable with Retry-After, as the issue path's own refusals.
+                LogOutage(logger, http.Request.Path, DependencyOutage.Describe(ex));
+                error = CouponGrpcService.DependencyUnavailable;
+            }
+            else
             {
-                LogUnhandled(services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ConnectEndpoints)), ex, http.Request.Path);
+                LogUnhandled(logger, ex, http.Request.Path);
                 error = new RpcStatusException(RpcCode.Internal, ErrorCodes.ServerError, "An unexpected error occurred.");
             }
             await WriteErrorAsync(http, error);
@@ -194,6 +196,9 @@ public static partial class ConnectEndpoints
         var semicolon = contentType.IndexOf(';', StringComparison.Ordinal);
         return (semicolon >= 0 ? contentType[..semicolon] : contentType).Trim().ToLowerInvariant();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "RPC {Path} answered unavailable: a dependency is unavailable ({Cause})")]
+    private static partial void LogOutage(ILogger logger, string path, string cause);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error in RPC {Path}")]
     private static partial void LogUnhandled(ILogger logger, Exception ex, string path);

@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using CouponLive.Issuance;
 using CouponLive.Limits;
 using CouponLive.Rpc.V1;
 using Grpc.Core;
@@ -12,8 +11,12 @@ namespace CouponLive.Rpc;
 /// <see cref="CouponRpcService"/>: authenticates the call with the REST API's bearer scheme and turns
 /// refusals into a status with a google.rpc.ErrorInfo detail in grpc-status-details-bin.
 /// </summary>
-public sealed class CouponGrpcService(CouponRpcService rpc) : CouponServiceBase
+public sealed partial class CouponGrpcService(CouponRpcService rpc, ILogger<CouponGrpcService> logger) : CouponServiceBase
 {
+    /// <summary>A dependency (the store, Redis) failed under the call: UNAVAILABLE with RetryInfo, on gRPC and Connect alike.</summary>
+    internal static RpcStatusException DependencyUnavailable { get; } =
+        new(RpcCode.Unavailable, ErrorCodes.ServiceUnavailable, "A service this call needs is briefly unavailable; retry shortly.") { RetryAfter = TimeSpan.FromSeconds(1) };
+
     public override Task<CreateCampaignResponse> CreateCampaign(CreateCampaignRequest request, ServerCallContext context) =>
         CallAsync(context, user => rpc.CreateCampaignAsync(request, user, context.CancellationToken));
 
@@ -41,7 +44,7 @@ public sealed class CouponGrpcService(CouponRpcService rpc) : CouponServiceBase
     public override Task<GetCouponResponse> GetCoupon(GetCouponRequest request, ServerCallContext context) =>
         CallAsync(context, user => rpc.GetCouponAsync(request, user, context.CancellationToken));
 
-    private static async Task<T> CallAsync<T>(ServerCallContext context, Func<ClaimsPrincipal, Task<RpcOutcome<T>>> call, Action<bool>? rejected = null) where T : class
+    private async Task<T> CallAsync<T>(ServerCallContext context, Func<ClaimsPrincipal, Task<RpcOutcome<T>>> call, Action<bool>? rejected = null) where T : class
     {
         RpcOutcome<T> outcome;
         try
@@ -51,9 +54,11 @@ public sealed class CouponGrpcService(CouponRpcService rpc) : CouponServiceBase
             // (commits are never cancelled, only no longer awaited).
             outcome = refusal ?? await call(user!).WaitAsync(context.CancellationToken);
         }
-        catch (Exception ex) when (StoreUnavailableException.IsOutage(ex))
+        catch (Exception ex) when (!context.CancellationToken.IsCancellationRequested && DependencyOutage.Is(ex))
         {
-            outcome = RpcStatusException.StoreUnavailable;
+            // The store or Redis is down: a warning once for this call, and UNAVAILABLE with RetryInfo.
+            LogOutage(context.Method, DependencyOutage.Describe(ex));
+            outcome = DependencyUnavailable;
         }
         // The one exception of a refusal: Grpc.AspNetCore sends a status only for a thrown RpcException.
         return outcome.Error is { } error ? throw ToGrpc(error) : outcome.Value!;
@@ -76,4 +81,7 @@ public sealed class CouponGrpcService(CouponRpcService rpc) : CouponServiceBase
     private static Grpc.Core.RpcException ToGrpc(RpcStatusException error) =>
         new(new Status((StatusCode)(int)error.Code, error.StatusMessage),
             new Metadata { { "grpc-status-details-bin", RpcWire.StatusDetails(error) } });
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "gRPC {Method} answered unavailable: a dependency is unavailable ({Cause})")]
+    private partial void LogOutage(string method, string cause);
 }

@@ -13,7 +13,7 @@ public static class StoreErrors
     /// Anything else (connection refused or lost, a timeout, a deadlock, the server shutting down, a client-side
     /// failure) is the store's: the rows wait and are tried again as they are.
     /// </summary>
-    public static bool IsRowCaused(Exception ex) => ex switch
+    public static bool IsRowCaused(Exception ex) => !DependencyOutage.Is(ex) && ex switch
     {
         PostgresException pg => !pg.IsTransient && !pg.SqlState.StartsWith("08", StringComparison.Ordinal) && !pg.SqlState.StartsWith("57", StringComparison.Ordinal)
                                 && !pg.SqlState.StartsWith("53", StringComparison.Ordinal),

@@ -86,10 +86,18 @@ public abstract class CampaignOperationsTests(ServerFixture fixture)
             }
         })).ToList();
 
-        await Task.Delay(400);
+        // Waits for what happened, not for a time a fast machine needs: coupons issued before the pause, then
+        // requests sent after it was answered (each bounded generously).
+        async Task UntilAsync(Func<bool> condition, string what)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (!condition() && DateTime.UtcNow < deadline) await Task.Delay(20);
+            Assert.True(condition(), $"{what} within 30 s");
+        }
+        await UntilAsync(() => answers.Count(a => a.Status == HttpStatusCode.Created) >= 20, "20 coupons issued before the pause");
         var paused = await (await admin.PostAsync($"/api/v1/campaigns/{id}/pause", null)).ReadJsonAsync();
         var pausedAnswered = DateTimeOffset.UtcNow;
-        await Task.Delay(300);
+        await UntilAsync(() => answers.Count(a => a.Sent > pausedAnswered) >= 50, "50 requests answered after the pause");
         await stop.CancelAsync();
         await Task.WhenAll(workers);
 
@@ -213,7 +221,8 @@ public abstract class CampaignOperationsTests(ServerFixture fixture)
         await (await admin.PostAsync($"/api/v1/campaigns/{id}/windows/current/end", null)).AssertProblemAsync(HttpStatusCode.Conflict, "campaign.no_current_window");
 
         // Bring the next round forward (the ended one stays as it is): issuing resumes when it opens.
-        var opens = DateTimeOffset.UtcNow.AddSeconds(1.5);
+        // 3 s out: the PATCH and the early click must land before it opens, even on a busy machine.
+        var opens = DateTimeOffset.UtcNow.AddSeconds(3);
         var patched = await admin.PatchCampaignAsync(id, $$"""
             {"windows": [{"startsAt": "{{CampaignRequests.Iso(now.AddSeconds(-5))}}", "endsAt": "{{CampaignRequests.Iso(endsAt)}}"}, {"startsAt": "{{CampaignRequests.Iso(opens)}}", "endsAt": "{{CampaignRequests.Iso(opens.AddMinutes(5))}}", "quota": 10}]}
             """);

@@ -41,6 +41,48 @@ public abstract class SaleDrill : IAsyncLifetime
     /// <summary>Runs on a Redis topology of the drill's own instead of the shared test Redis.</summary>
     protected void UseRedis(RedisTopology topology) => State = State with { Redis = topology.ConnectionString };
 
+    /// <summary>Runs on the shared test Redis with these client options added (e.g. "asyncTimeout=10000").</summary>
+    protected void UseRedisOptions(string options) => State = State with { Redis = State.RedisConnection + "," + options };
+
+    /// <summary>The reasons the issue path sheds a request (answers 503 at once instead of waiting), as /metrics labels them.</summary>
+    protected static readonly string[] ShedReasons = ["store_circuit_open", "redis_circuit_open", "writer_queue_full", "gate_queue_full"];
+
+    /// <summary>Issue requests shed so far, by reason, summed over the processes' /metrics.</summary>
+    protected static async Task<Dictionary<string, double>> ShedAsync(IEnumerable<ServerProcess> servers)
+    {
+        var addresses = servers.Select(s => s.BaseAddress).ToList();
+        var shed = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var reason in ShedReasons) shed[reason] = await PrometheusText.SumAsync(addresses, "couponlive_issue_shed_total", ("reason", reason));
+        return shed;
+    }
+
+    /// <summary>
+    /// Checks that a dependency's outage was shed by its circuit breaker rather than waited out: the requests the
+    /// breaker shed (from /metrics, <paramref name="shedBefore"/> to now) are at most the 503s the crowd heard (each
+    /// shed request is one of them) and most of them (the rest: requests caught waiting when the circuit opened, and
+    /// in the moments it probes); and no 503 came anywhere near <paramref name="timeout"/>, the longest wait the path
+    /// could have had. Prints the figures; returns the 503 latencies (ms, sorted) for the drill's own log.
+    /// </summary>
+    protected static async Task<double[]> AssertShedByTheBreakerAsync(
+        IReadOnlyList<ServerProcess> servers, Dictionary<string, double> shedBefore, string reason, SaleDriver driver, TimeSpan timeout, string drill)
+    {
+        var shedAfter = await ShedAsync(servers);
+        var shed = ShedReasons.ToDictionary(r => r, r => shedAfter[r] - shedBefore[r], StringComparer.Ordinal);
+        var byBreaker = shed[reason];
+        var latencies = driver.UnavailableLatenciesMs(0, long.MaxValue);
+        var slowest = latencies.Length == 0 ? 0 : latencies[^1];
+        TestContext.Current.SendDiagnosticMessage(
+            $"drill {drill}: {driver.Unavailable} x 503, of them shed at once: {string.Join(", ", shed.Where(s => s.Value > 0).Select(s => $"{s.Key} {s.Value}"))}; " +
+            $"503 latency p50 {Percentile(latencies, 0.5):F1} ms, p99 {Percentile(latencies, 0.99):F1} ms, max {slowest:F1} ms (bound {timeout.TotalMilliseconds / 2:F0} ms)");
+        Assert.True(byBreaker > 0, $"the breaker shed nothing ({reason}): {driver}");
+        Assert.True(byBreaker <= driver.Unavailable, $"{byBreaker} shed by the breaker but the crowd heard only {driver.Unavailable} x 503: {driver}");
+        Assert.True(byBreaker * 2 > driver.Unavailable, $"most 503s must be the breaker's: {byBreaker} of {driver.Unavailable}; {driver}");
+        Assert.True(slowest < timeout.TotalMilliseconds / 2, $"a 503 took {slowest:F0} ms, near the {timeout.TotalSeconds:F0} s timeout: waited out, not shed; {driver}");
+        return latencies;
+    }
+
+    protected static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+
     protected async Task<IReadOnlyList<ServerProcess>> StartServersAsync(int count, Dictionary<string, string>? settings = null, bool grpc = false)
     {
         var started = await Task.WhenAll(Enumerable.Range(0, count).Select(_ => ServerProcess.StartAsync(State, settings, grpc)));
@@ -53,13 +95,13 @@ public abstract class SaleDrill : IAsyncLifetime
     /// <summary>The Redis key of a campaign's gate meta hash (to find its slot and node).</summary>
     protected string MetaKey(long campaignId) => $"{State.RedisPrefix}:{{c:{campaignId}}}:meta";
 
-    /// <summary>Waits (bounded) for the reconciler to land admissions whose process died, then checks everything.</summary>
+    /// <summary>Waits (bounded generously: 60 s) for the reconciler to land admissions whose process died, then checks everything.</summary>
     protected async Task<InvariantReport> AssertOutcomeAsync(long campaignId, SaleDriver driver, bool expectSoldOut = true)
     {
         var store = OpenStore();
         await using var closing = (IAsyncDisposable)store;
         var report = await store.CheckInvariantsAsync(campaignId, default);
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         while (expectSoldOut && !report.SoldExactly && DateTime.UtcNow < deadline)
         {
             await Task.Delay(250);

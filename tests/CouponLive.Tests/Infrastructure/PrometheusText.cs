@@ -34,6 +34,25 @@ public sealed partial class PrometheusText(IReadOnlyList<(string Name, IReadOnly
         .Select(s => s.Value)
         .FirstOrDefault();
 
+    /// <summary>The sum of every series with this name and these labels (0 when there is none).</summary>
+    public double Sum(string name, params (string Key, string Value)[] labels) => samples
+        .Where(s => s.Name == name && labels.All(l => s.Labels.TryGetValue(l.Key, out var v) && v == l.Value))
+        .Sum(s => s.Value);
+
+    /// <summary>
+    /// A counter summed over several server processes (each scraped once), e.g. the issue requests all of them shed.
+    /// </summary>
+    public static async Task<double> SumAsync(IEnumerable<Uri> servers, string name, params (string Key, string Value)[] labels)
+    {
+        var total = 0.0;
+        foreach (var server in servers)
+        {
+            using var client = new HttpClient { BaseAddress = server, Timeout = TimeSpan.FromSeconds(30) };
+            total += (await ReadAsync(client)).Sum(name, labels);
+        }
+        return total;
+    }
+
     public bool Has(string name, params (string Key, string Value)[] labels) =>
         samples.Any(s => s.Name == name && labels.All(l => s.Labels.TryGetValue(l.Key, out var v) && v == l.Value));
 

@@ -79,6 +79,83 @@ public sealed class RedisTopology : IAsyncDisposable
     public async Task<int> SentinelPrimaryAsync() =>
         int.Parse(await Shell.ScriptAsync("redis-ha.sh", "primary", Directory), CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// The primary each sentinel names now (null for one that does not answer). They agree only some time after a
+    /// failover: the sentinel that led it knows at once, the others learn from its announcements (every 2 s).
+    /// </summary>
+    public async Task<IReadOnlyList<int?>> SentinelViewsAsync()
+    {
+        var views = new List<int?>();
+        for (var i = 10; i <= 12; i++)
+        {
+            try
+            {
+                var answer = (await CliAsync(BasePort + i, "sentinel", "get-master-addr-by-name", "couponlive")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+                views.Add(answer.Length == 2 && int.TryParse(answer[1].Trim(), CultureInfo.InvariantCulture, out var port) ? port : null);
+            }
+            catch (InvalidOperationException)
+            {
+                views.Add(null);
+            }
+        }
+        return views;
+    }
+
+    /// <summary>What a node says it is ("master", "slave"), or null when it does not answer.</summary>
+    public static async Task<string?> RoleAsync(int port)
+    {
+        try
+        {
+            var info = await CliAsync(port, "info", "replication");
+            return info.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("role:", StringComparison.Ordinal))?["role:".Length..];
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Waits (at most <paramref name="timeout"/>) until every sentinel names one primary other than
+    /// <paramref name="killed"/> and that node says it is a primary: the failover is complete. The primary.
+    /// </summary>
+    public async Task<int> WaitForFailoverAsync(int killed, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        IReadOnlyList<int?> views;
+        while (true)
+        {
+            views = await SentinelViewsAsync();
+            if (views.Distinct().Count() == 1 && views[0] is { } primary && primary != killed && await RoleAsync(primary) == "master") return primary;
+            if (DateTime.UtcNow >= deadline) break;
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"No failover from {killed} within {timeout.TotalSeconds:F0} s: the sentinels name {string.Join(", ", views.Select(v => v?.ToString(CultureInfo.InvariantCulture) ?? "nothing"))}.");
+    }
+
+    /// <summary>
+    /// Waits (at most <paramref name="timeout"/>) until node <paramref name="askPort"/> sees a primary other than
+    /// <paramref name="former"/> serving <paramref name="key"/>'s slot (gossip carries a promotion to every node). That primary.
+    /// </summary>
+    public async Task<int> WaitForNewPrimaryOfKeyAsync(string key, int former, int askPort, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                var primary = await PrimaryOfKeyAsync(key, askPort);
+                if (primary != former) return primary;
+            }
+            catch (InvalidOperationException) when (DateTime.UtcNow < deadline)
+            {
+                // no primary serves the slot in this node's view yet
+            }
+            if (DateTime.UtcNow >= deadline) throw new TimeoutException($"Node {askPort} still sees {former} serving {key} after {timeout.TotalSeconds:F0} s.");
+            await Task.Delay(200);
+        }
+    }
+
     /// <summary>kill -9 of one node: no shutdown, no last writes.</summary>
     public void Kill(int port)
     {

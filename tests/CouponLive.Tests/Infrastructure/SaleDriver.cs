@@ -36,10 +36,19 @@ public sealed class SaleDriver(IReadOnlyList<Uri> servers, long campaignId, stri
     /// <summary>503 answers without a Retry-After header (there should be none).</summary>
     public int MissingRetryAfter => Volatile.Read(ref _missingRetryAfter);
 
+    /// <summary>How many users have been told a code so far.</summary>
+    public int Winners => _codesByUser.Count;
+
     /// <summary>Every code each user was told it holds (from 201 and 200 answers).</summary>
     public IReadOnlyDictionary<string, string[]> CodesByUser => _codesByUser.ToDictionary(kv => kv.Key, kv => kv.Value.Distinct().ToArray());
 
     public string UserId(int index) => $"{userPrefix}-{index}";
+
+    /// <summary>
+    /// How long one request may take before the client gives up (a transport error, retried). A drill with a long
+    /// commit timeout sets it longer, so a request that waits out the server's timeout is seen, not cut off.
+    /// </summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Runs the crowd: <paramref name="concurrency"/> clicks at a time; with <paramref name="pause"/>, each
@@ -52,7 +61,7 @@ public sealed class SaleDriver(IReadOnlyList<Uri> servers, long campaignId, stri
         var clients = servers.Select(s => new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency })
         {
             BaseAddress = s,
-            Timeout = TimeSpan.FromSeconds(10),
+            Timeout = RequestTimeout,
         }).ToArray();
         try
         {

@@ -69,7 +69,7 @@ public sealed class ServerProcess : IAsyncDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await server.WaitReadyAsync(TimeSpan.FromSeconds(30), readyPath);
+        await server.WaitReadyAsync(TimeSpan.FromSeconds(60), readyPath); // a cold start on a busy machine takes seconds
         return server;
     }
 

@@ -61,7 +61,8 @@ public sealed class LoadToolTests
         Assert.Equal(100, r.Outcomes["issued"]);
         Assert.Equal(100, r.Invariants.Store!.Rows);
         Assert.Equal(0, r.Errors);
-        Assert.InRange(r.ElapsedSeconds, 1.9, 12); // the schedule spans 2 s however fast the server answers
+        // The schedule spans 2 s however fast the server answers; how much longer a busy machine takes is not asserted.
+        Assert.True(r.ElapsedSeconds >= 1.9, $"a 2 s schedule ran in {r.ElapsedSeconds:F2} s");
         Assert.True(r.Latency.P50Ms > 0 && r.Latency.P50Ms <= r.Latency.P99Ms && r.Latency.P99Ms <= r.Latency.MaxMs, r.Summary());
         AssertReportFiles(result);
     }

@@ -91,7 +91,9 @@ public sealed class DependencyBreakerTests
 
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
-        for (var i = 0; i < 200 && !condition(); i++) await Task.Delay(10);
+        // Bounded generously: the continuation runs on the thread pool, which a busy machine serves late.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!condition() && DateTime.UtcNow < deadline) await Task.Delay(10);
         Assert.True(condition());
     }
 }
