@@ -35,6 +35,9 @@ public sealed class CampaignCatalog(ICouponStore store, TimeProvider time)
         return _campaigns.GetOrAdd(campaignId, campaign);
     }
 
+    /// <summary>How many campaigns are held now.</summary>
+    public int Count => _campaigns.Count;
+
     /// <summary>The campaigns held now (for the sweep of ended ones).</summary>
     public IReadOnlyCollection<StoredCampaign> Cached => [.. _campaigns.Values];
 

@@ -56,4 +56,7 @@ public interface IAdmissionGate
 
     /// <summary>Drops what this process keeps in memory for an ended campaign; shared state (Redis) expires by itself.</summary>
     void Forget(long campaignId);
+
+    /// <summary>Campaigns this process keeps gate state for in memory (the in-process gate's state; Redis's admission queues).</summary>
+    int HeldCampaigns { get; }
 }

@@ -18,8 +18,7 @@ public sealed class InProcessAdmissionGate(TimeProvider time) : IAdmissionGate
     private readonly SemaphoreSlim[] _locks = [.. Enumerable.Range(0, LockStripes).Select(_ => new SemaphoreSlim(1, 1))];
     private readonly ConcurrentDictionary<(long, string), byte> _leases = new();
 
-    /// <summary>Campaigns whose state this gate holds (for tests and the memory bound).</summary>
-    public int Count => _campaigns.Count;
+    public int HeldCampaigns => _campaigns.Count;
 
     public ValueTask<Admission> AdmitAsync(StoredCampaign campaign, string userId, CancellationToken ct)
     {

@@ -23,6 +23,9 @@ public sealed class ServerProcess : IAsyncDisposable
     public Uri? GrpcAddress { get; }
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The server's process id (its memory is read from /proc).</summary>
+    public int ProcessId => _process.Id;
+
     private ServerProcess(Process process, ServerState state, Uri baseAddress, Uri? grpcAddress)
     {
         State = state;

@@ -64,11 +64,12 @@ public abstract class BadInputSuite(ServerMode mode) : IAsyncLifetime
         }));
 
         TestContext.Current.SendDiagnosticMessage($"bad input ({mode}): {sent} requests, seed {seed}, {failures.Count} failures");
-        Assert.True(failures.IsEmpty, $"{failures.Count} of {sent} answers broke the rules (seed {seed}):\n" + string.Join("\n", failures.Take(15)));
-        Assert.False(_server.HasExited, _server.Output);
         var lines = _server.Output.Split('\n');
         var errors = lines.Select((l, i) => (l, i)).Where(x => x.l.StartsWith("fail:", StringComparison.Ordinal) || x.l.StartsWith("crit:", StringComparison.Ordinal))
             .Select(x => string.Join("\n", lines.Skip(x.i).Take(8))).ToList();
+        Assert.True(failures.IsEmpty, $"{failures.Count} of {sent} answers broke the rules (seed {seed}):\n" + string.Join("\n", failures.Take(15))
+            + $"\nthe server logged {errors.Count} errors, first:\n" + string.Join("\n", errors.Take(2)));
+        Assert.False(_server.HasExited, _server.Output);
         Assert.True(errors.Count == 0, $"{errors.Count} errors logged:\n" + string.Join("\n", errors.Take(5)));
 
         // State intact: a race afterwards sells exactly.

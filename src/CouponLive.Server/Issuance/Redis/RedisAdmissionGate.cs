@@ -48,7 +48,7 @@ public sealed partial class RedisAdmissionGate(
     public int UnreleasedOutboxEntries => _unstored.Count;
 
     /// <summary>Campaigns with an admission queue in this process (idle queues go).</summary>
-    public int QueuedCampaigns => _queues.Count;
+    public int HeldCampaigns => _queues.Count;
 
     public ValueTask<Admission> AdmitAsync(StoredCampaign campaign, string userId, CancellationToken ct)
     {
