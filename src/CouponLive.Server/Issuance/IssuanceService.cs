@@ -109,9 +109,12 @@ public sealed class IssuanceService(
         // First and cheapest: a flood from one user is answered before anything else is looked at.
         var limited = limiter is not null && !limiter.TryAcquire(userId, out var retryAfter) ? retryAfter : (TimeSpan?)null;
 
-        var campaign = CampaignCatalog.TryParseId(campaignIdText, out var campaignId) ? await catalog.GetAsync(campaignId, ct) : null;
+        var parsed = CampaignCatalog.TryParseId(campaignIdText, out var campaignId);
+        // A flooding user is refused from memory: no store read for an id this process does not hold.
+        if (limited is not null)
+            return new IssueResult(IssueStatus.RateLimited, parsed && catalog.TryGetCached(campaignId, out var cached) ? cached : null, RetryAfter: limited);
+        var campaign = parsed ? await catalog.GetAsync(campaignId, ct) : null;
         if (campaign is null) return new IssueResult(IssueStatus.NotFound);
-        if (limited is not null) return new IssueResult(IssueStatus.RateLimited, campaign, RetryAfter: limited);
         if (forbidden) return new IssueResult(IssueStatus.Forbidden, campaign);
 
         // A winner clicking again whose row this process saw committed: the store's answer stands (a stored coupon

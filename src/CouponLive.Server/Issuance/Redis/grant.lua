@@ -41,8 +41,9 @@ for i = 1, #users do
   end
 end
 if #fields > 2 then
-  redis.call('HSET', KEYS[2], unpack(fields, 3))
+  -- The outbox entry first: it unpacks the most values, so if a call could fail there it fails before writing anything.
   out[3] = redis.call('XADD', KEYS[5], '*', unpack(fields))
+  redis.call('HSET', KEYS[2], unpack(fields, 3))
   redis.call('HSET', KEYS[1], 'issued', string.format('%d', issued), 'seq', string.format('%d', seq))
 end
 return out
