@@ -4,6 +4,7 @@ using CouponLive.Campaigns;
 using CouponLive.Codes;
 using CouponLive.Dashboard;
 using CouponLive.Diagnostics;
+using CouponLive.Events;
 using CouponLive.Grants;
 using CouponLive.Http;
 using CouponLive.Issuance;
@@ -21,6 +22,7 @@ builder.AddCodes();          // coupon-code codec
 builder.AddCampaigns();      // catalog, campaign service
 builder.AddIssuance();       // admission gate (in process or Redis), group-commit writer, reconciler
 builder.AddGrants();         // bulk grants, carried out in the background
+builder.AddEvents();         // transactional outbox: relay (lease in the store), transport, feed
 builder.AddDashboard();      // live figures
 builder.AddRpc();            // gRPC (with reflection and health) and Connect, gRPC on its own HTTP/2 port
 
@@ -37,6 +39,7 @@ app.MapCampaignsApi();       // POST, GET /api/v1/campaigns, GET /api/v1/campaig
 app.MapIssuanceApi();        // POST /api/v1/campaigns/{id}/issue, GET /api/v1/me/coupons
 app.MapCouponsApi();         // POST /api/v1/coupons/validate, GET /api/v1/coupons/{code}, .../redeem, .../cancel-redemption, .../revoke
 app.MapGrantsApi();          // POST, GET /api/v1/campaigns/{id}/grants, GET /api/v1/campaigns/{id}/grants/{grantId}
+app.MapEventsApi();          // GET /api/v1/events (the outbox's feed of CloudEvents)
 app.MapRpc();                // couponlive.v1.CouponService over gRPC and Connect, gRPC reflection and health
 app.MapDashboard();          // /dashboard, GET /api/v1/campaigns/{id}/live (server-sent events)
 app.MapDiagnostics();        // /health/live, /health/ready, /metrics

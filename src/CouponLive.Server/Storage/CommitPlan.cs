@@ -80,6 +80,11 @@ public sealed class CommitPlan
         return changes;
     }
 
+    /// <summary>The issued event of each Inserted row (the outbox's part of the group), in insert order.</summary>
+    public static IReadOnlyList<Events.OutboxEvent> IssuedEvents(IReadOnlyList<CommitOutcome> outcomes, DateTimeOffset committedAt) =>
+        [.. outcomes.Where(o => o.Status == CommitStatus.Inserted).Select(o => o.Coupon!).OrderBy(c => c.CampaignId).ThenBy(c => c.Sequence)
+            .Select(c => Events.OutboxEvents.Issued(c, committedAt))];
+
     /// <summary>
     /// Commits a group through a store's <paramref name="commitGroup"/> (one transaction per call), in stages:
     /// first without looking for clashes (a sale's groups almost never clash: each user is admitted once), then, if

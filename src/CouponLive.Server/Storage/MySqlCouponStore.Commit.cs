@@ -17,7 +17,7 @@ public sealed partial class MySqlCouponStore
     {
         if (batch.Count == 0) return [];
         await using var conn = await OpenAsync(ct);
-        return await CommitPlan.RunAsync(batch, (plan, skipHolders) => RetryDeadlocksAsync(() => CommitGroupAsync(conn, plan, skipHolders, ct)), IsRefusal);
+        return await CommitPlan.RunAsync(batch, (plan, skipHolders) => RetryDeadlocksAsync(() => CommitGroupAsync(conn, plan, skipHolders, _time, ct)), IsRefusal);
     }
 
     // A refusal by the data: a unique clash, a CHECK (over-issue), a value the column cannot hold. Anything else
@@ -47,8 +47,11 @@ public sealed partial class MySqlCouponStore
         }
     }
 
-    /// <summary>One transaction of the plan; with <paramref name="skipHolders"/> the rows of users who hold a coupon are left out.</summary>
-    private static async Task<CommitOutcome[]> CommitGroupAsync(MySqlConnection conn, CommitPlan plan, bool skipHolders, CancellationToken ct)
+    /// <summary>
+    /// One transaction of the plan; with <paramref name="skipHolders"/> the rows of users who hold a coupon are left out.
+    /// The issued events (the outbox) are written with the counters, at <paramref name="time"/>'s now.
+    /// </summary>
+    private static async Task<CommitOutcome[]> CommitGroupAsync(MySqlConnection conn, CommitPlan plan, bool skipHolders, TimeProvider time, CancellationToken ct)
     {
         // READ COMMITTED: no gap locks (concurrent groups insert next to each other without waiting), and the
         // look-ups see rows other writers committed meanwhile, as in PostgreSQL.
@@ -78,9 +81,10 @@ public sealed partial class MySqlCouponStore
                 c => c.CampaignId, c => c.Sequence, c => c.UserId, c => c.Code, c => c.Source.WindowIndex, c => c.Source.GrantNo, c => ToDb(c.IssuedAt));
             sql.Append(values.Replace(")", ", @now)", StringComparison.Ordinal)).Append(";\n");
 
-            // One round trip.
+            // One round trip: the rows, the counters, then the issued events, all in this transaction.
+            var counters = CommitPlan.Counters(outcomes);
             var n = 0;
-            foreach (var change in CommitPlan.Counters(outcomes))
+            foreach (var change in counters)
             {
                 var key = n.ToString(CultureInfo.InvariantCulture);
                 if (change.WindowIndex is { } window)
@@ -96,6 +100,7 @@ public sealed partial class MySqlCouponStore
                 cmd.Parameters.AddWithValue("@k" + key, change.CampaignId);
                 n++;
             }
+            if (counters.Count > 0) AppendInsertEvents(cmd, sql, CommitPlan.IssuedEvents(outcomes, Truncate(time.GetUtcNow())));
             cmd.CommandText = sql.ToString();
             await cmd.ExecuteNonQueryAsync(ct);
         }

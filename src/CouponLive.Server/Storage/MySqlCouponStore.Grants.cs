@@ -1,6 +1,7 @@
 using System.Data;
 using System.Data.Common;
 using System.Text;
+using CouponLive.Events;
 using Dapper;
 using MySqlConnector;
 
@@ -55,6 +56,8 @@ public sealed partial class MySqlCouponStore
             await rows.ExecuteNonQueryAsync(ct);
         }
         var created = (await ReadGrantsAsync(conn, tx, $"SELECT {GrantColumns} FROM grants WHERE grant_no = @n", new { n = grantNo }, ct)).Single();
+        // Every user invalid: done as it is created.
+        if (created.DoneAt is not null) await InsertEventsAsync(conn, tx, [OutboxEvents.GrantFinished(created)], ct);
         await tx.CommitAsync(ct);
         return (created, true);
     }
@@ -93,8 +96,9 @@ public sealed partial class MySqlCouponStore
     {
         await using var conn = await OpenAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
-        // The grant row first: concurrent recorders of one grant queue here, so each sees the other's outcomes.
-        await conn.ExecuteAsync(Cmd("SELECT grant_no FROM grants WHERE grant_no = @n FOR UPDATE", new { n = grantNo }, ct, tx));
+        // The grant row first: concurrent recorders of one grant queue here, so each sees the other's outcomes; whether
+        // it was done already tells whether this call finishes it (and writes the finished event).
+        var wasDone = await conn.ExecuteScalarAsync<long?>(Cmd("SELECT done_at IS NOT NULL FROM grants WHERE grant_no = @n FOR UPDATE", new { n = grantNo }, ct, tx)) == 1;
 
         // Only users still without an outcome change; the counts grow by exactly those (a replay adds nothing).
         // MySQL has no UPDATE ... RETURNING: the pending ones are read (locked) first, then written.
@@ -142,6 +146,7 @@ public sealed partial class MySqlCouponStore
             await cmd.ExecuteNonQueryAsync(ct);
         }
         var grant = (await ReadGrantsAsync(conn, tx, $"SELECT {GrantColumns} FROM grants WHERE grant_no = @n", new { n = grantNo }, ct)).Single();
+        if (!wasDone && grant.DoneAt is not null) await InsertEventsAsync(conn, tx, [OutboxEvents.GrantFinished(grant)], ct);
         await tx.CommitAsync(ct);
         return grant;
     }

@@ -3,6 +3,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using CouponLive.Campaigns;
+using CouponLive.Events;
 using CouponLive.Issuance;
 using Dapper;
 using MySqlConnector;
@@ -15,7 +16,7 @@ namespace CouponLive.Storage;
 /// per process. Times are DATETIME(3) in UTC, truncated to whole milliseconds on the way in and read back with
 /// offset 0.
 /// </summary>
-public sealed partial class MySqlCouponStore(MySqlDataSource db) : ICouponStore, IAsyncDisposable
+public sealed partial class MySqlCouponStore(MySqlDataSource db, TimeProvider? time = null) : ICouponStore, IEventStore, IAsyncDisposable
 {
     // Server error numbers the store tells apart.
     private const int DuplicateKey = 1062;        // ER_DUP_ENTRY
@@ -27,6 +28,7 @@ public sealed partial class MySqlCouponStore(MySqlDataSource db) : ICouponStore,
     private const int DeadlockRetries = 5;
 
     private readonly MySqlDataSource _db = db;
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     private bool _ownsDataSource;
 
     /// <summary>A store with a data source of its own (tools and tests).</summary>
@@ -135,6 +137,7 @@ public sealed partial class MySqlCouponStore(MySqlDataSource db) : ICouponStore,
                     _ => id, i => i, i => ToDb(d.Windows[i].StartsAt), i => ToDb(d.Windows[i].EndsAt), i => d.Windows[i].Quota);
             await windows.ExecuteNonQueryAsync(ct);
         }
+        await InsertEventsAsync(conn, tx, [OutboxEvents.CampaignCreated(id, d, createdAt)], ct);
         await tx.CommitAsync(ct);
         return id;
     }
@@ -184,6 +187,8 @@ public sealed partial class MySqlCouponStore(MySqlDataSource db) : ICouponStore,
     /// <summary>The campaign's row is locked (FOR UPDATE) from the start: group commits of it wait at their counter update.</summary>
     private sealed class Edit(MySqlConnection conn, MySqlTransaction tx, StoredCampaign current, CampaignCounts counts) : ICampaignEdit
     {
+        private StoredCampaign _written = current;
+
         public StoredCampaign Current { get; } = current;
         public CampaignCounts Counts { get; } = counts;
 
@@ -232,14 +237,24 @@ public sealed partial class MySqlCouponStore(MySqlDataSource db) : ICouponStore,
             {
                 return false; // a campaign created with this name meanwhile; the transaction is rolled back on dispose
             }
+            _written = c;
             // The row is locked since the edit began and campaigns are never deleted: it was written.
             return true;
         }
 
         public async Task CommitAsync(AuditEntry audit, CancellationToken ct)
         {
-            await conn.ExecuteAsync(Cmd("INSERT INTO campaign_audit(campaign_id, at, actor, action, changes) VALUES (@id, @at, @actor, @action, @changes)",
-                new { id = Current.Id, at = ToDb(audit.At), actor = audit.Actor, action = audit.Action, changes = AuditJson.Write(audit.Changes) }, ct, tx));
+            // The audit row and the changed event in one round trip.
+            await using var cmd = new MySqlCommand { Connection = conn, Transaction = tx };
+            var sql = new StringBuilder("INSERT INTO campaign_audit(campaign_id, at, actor, action, changes) VALUES (@id, @at, @actor, @action, @changes);\n");
+            cmd.Parameters.AddWithValue("@id", Current.Id);
+            cmd.Parameters.AddWithValue("@at", ToDb(audit.At));
+            cmd.Parameters.AddWithValue("@actor", audit.Actor);
+            cmd.Parameters.AddWithValue("@action", audit.Action);
+            cmd.Parameters.AddWithValue("@changes", AuditJson.Write(audit.Changes));
+            AppendInsertEvents(cmd, sql, [OutboxEvents.CampaignChanged(_written, audit)]);
+            cmd.CommandText = sql.ToString();
+            await cmd.ExecuteNonQueryAsync(ct);
             await tx.CommitAsync(ct);
         }
 
@@ -283,22 +298,24 @@ public sealed partial class MySqlCouponStore(MySqlDataSource db) : ICouponStore,
             new { campaignId, afterSequence, limit }, ct);
 
     public Task<CouponChange> RedeemCouponAsync(long campaignId, long sequence, string orderId, DateTimeOffset at, CancellationToken ct) =>
-        ChangeCouponAsync("order_id = @orderId, redeemed_at = @at WHERE campaign_id = @campaignId AND sequence = @sequence AND redeemed_at IS NULL AND revoked_at IS NULL",
+        ChangeCouponAsync(EventTypes.CouponRedeemed, at, orderId, "order_id = @orderId, redeemed_at = @at WHERE campaign_id = @campaignId AND sequence = @sequence AND redeemed_at IS NULL AND revoked_at IS NULL",
             new { campaignId, sequence, orderId, at = ToDb(at) }, ct);
 
     public Task<CouponChange> CancelRedemptionAsync(long campaignId, long sequence, string orderId, DateTimeOffset at, CancellationToken ct) =>
-        ChangeCouponAsync("order_id = NULL, redeemed_at = NULL, redemption_cancelled_at = @at WHERE campaign_id = @campaignId AND sequence = @sequence AND order_id = @orderId",
+        ChangeCouponAsync(EventTypes.CouponRedemptionCancelled, at, orderId, "order_id = NULL, redeemed_at = NULL, redemption_cancelled_at = @at WHERE campaign_id = @campaignId AND sequence = @sequence AND order_id = @orderId",
             new { campaignId, sequence, orderId, at = ToDb(at) }, ct);
 
     public Task<CouponChange> RevokeCouponAsync(long campaignId, long sequence, DateTimeOffset at, CancellationToken ct) =>
-        ChangeCouponAsync("revoked_at = @at WHERE campaign_id = @campaignId AND sequence = @sequence AND revoked_at IS NULL",
+        ChangeCouponAsync(EventTypes.CouponRevoked, at, null, "revoked_at = @at WHERE campaign_id = @campaignId AND sequence = @sequence AND revoked_at IS NULL",
             new { campaignId, sequence, at = ToDb(at) }, ct);
 
     /// <summary>
-    /// One conditional UPDATE (the row lock decides between concurrent callers), then the row as it is. MySQL has no
-    /// RETURNING: both run in one transaction, so the row read is the one this UPDATE left (its lock is still held).
+    /// One conditional UPDATE (the row lock decides between concurrent callers), then the row as it is and, if the
+    /// UPDATE changed it, its event. MySQL has no RETURNING: all run in one transaction, so the row read is the one
+    /// this UPDATE left (its lock is still held).
     /// </summary>
-    private async Task<CouponChange> ChangeCouponAsync(string setAndWhere, object parameters, CancellationToken ct)
+    private async Task<CouponChange> ChangeCouponAsync(
+        string eventType, DateTimeOffset at, string? orderId, string setAndWhere, object parameters, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
@@ -315,6 +332,7 @@ public sealed partial class MySqlCouponStore(MySqlDataSource db) : ICouponStore,
             await r.NextResultAsync(ct);
             coupon = await r.ReadAsync(ct) ? ReadCoupon(r) : null;
         }
+        if (changed && coupon is not null) await InsertEventsAsync(conn, tx, [OutboxEvents.Changed(eventType, coupon, Truncate(at), orderId)], ct);
         await tx.CommitAsync(ct);
         return new CouponChange(changed, coupon);
     }
@@ -403,7 +421,10 @@ public sealed partial class MySqlCouponStore(MySqlDataSource db) : ICouponStore,
     private static DateTimeOffset? NullableTime(DbDataReader r, int column) => r.IsDBNull(column) ? null : Time(r, column);
 
     /// <summary>UTC, in whole milliseconds: what a DATETIME(3) column keeps.</summary>
-    private static DateTime ToDb(DateTimeOffset t) => DateTimeOffset.FromUnixTimeMilliseconds(t.ToUnixTimeMilliseconds()).UtcDateTime;
+    private static DateTime ToDb(DateTimeOffset t) => Truncate(t).UtcDateTime;
+
+    /// <summary>Whole milliseconds, offset 0: a time as the store gives it back.</summary>
+    private static DateTimeOffset Truncate(DateTimeOffset t) => DateTimeOffset.FromUnixTimeMilliseconds(t.ToUnixTimeMilliseconds());
 
     private static object Nullable(DateTimeOffset? t) => t is { } v ? ToDb(v) : DBNull.Value;
 

@@ -1,3 +1,4 @@
+using CouponLive.Events;
 using Npgsql;
 
 namespace CouponLive.Storage;
@@ -48,6 +49,8 @@ public sealed partial class PostgresCouponStore
             rows.Parameters.AddWithValue("o", users.Select(u => u.Outcome).ToArray());
             await rows.ExecuteNonQueryAsync(ct);
         }
+        // Every user invalid: done as it is created.
+        if (created.DoneAt is not null) await InsertEventsAsync(conn, tx, [OutboxEvents.GrantFinished(created)], ct);
         await tx.CommitAsync(ct);
         return (created, true);
     }
@@ -120,6 +123,7 @@ public sealed partial class PostgresCouponStore
             done.Parameters.AddWithValue("at", ToDb(at));
             done.Parameters.AddWithValue("n", grantNo);
             grant = (await ReadGrantsAsync(done, ct)).Single();
+            await InsertEventsAsync(conn, tx, [OutboxEvents.GrantFinished(grant)], ct);
         }
         await tx.CommitAsync(ct);
         return grant;

@@ -1,4 +1,5 @@
 using CouponLive.Campaigns;
+using CouponLive.Events;
 using CouponLive.Issuance;
 using Dapper;
 using Npgsql;
@@ -11,9 +12,10 @@ namespace CouponLive.Storage;
 /// <see cref="PostgresMigrations"/>). Times are timestamptz, truncated to whole milliseconds on the
 /// way in, so both stores give back the same values.
 /// </summary>
-public sealed partial class PostgresCouponStore(NpgsqlDataSource db) : ICouponStore, IAsyncDisposable
+public sealed partial class PostgresCouponStore(NpgsqlDataSource db, TimeProvider? time = null) : ICouponStore, IEventStore, IAsyncDisposable
 {
     private readonly NpgsqlDataSource _db = db;
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     private bool _ownsDataSource;
 
     /// <summary>A store with a data source of its own (tools and tests; the service gets its data source from DI).</summary>
@@ -119,6 +121,7 @@ public sealed partial class PostgresCouponStore(NpgsqlDataSource db) : ICouponSt
             windows.Parameters.AddWithValue("q", d.Windows.Select(w => w.Quota).ToArray());
             await windows.ExecuteNonQueryAsync(ct);
         }
+        await InsertEventsAsync(conn, tx, [OutboxEvents.CampaignCreated(id.Value, d, createdAt)], ct);
         await tx.CommitAsync(ct);
         return id;
     }
@@ -167,6 +170,8 @@ public sealed partial class PostgresCouponStore(NpgsqlDataSource db) : ICouponSt
     /// <summary>The campaign's row is locked (FOR UPDATE) from the start: group commits of it wait at their counter update.</summary>
     private sealed class Edit(NpgsqlConnection conn, NpgsqlTransaction tx, StoredCampaign current, CampaignCounts counts) : ICampaignEdit
     {
+        private StoredCampaign _written = current;
+
         public StoredCampaign Current { get; } = current;
         public CampaignCounts Counts { get; } = counts;
 
@@ -205,13 +210,17 @@ public sealed partial class PostgresCouponStore(NpgsqlDataSource db) : ICouponSt
             {
                 return false; // a campaign created with this name meanwhile; the transaction is rolled back on dispose
             }
+            _written = c;
             return batch.BatchCommands[0].RecordsAffected == 1;
         }
 
         public async Task CommitAsync(AuditEntry audit, CancellationToken ct)
         {
-            await conn.ExecuteAsync(Cmd("INSERT INTO campaign_audit(campaign_id, at, actor, action, changes) VALUES (@id, @at, @actor, @action, @changes)",
-                new { id = Current.Id, at = ToDb(audit.At), actor = audit.Actor, action = audit.Action, changes = AuditJson.Write(audit.Changes) }, ct, tx));
+            await using var batch = new NpgsqlBatch(conn, tx);
+            batch.BatchCommands.Add(Update("INSERT INTO campaign_audit(campaign_id, at, actor, action, changes) VALUES ($1, $2, $3, $4, $5)",
+                Current.Id, ToDb(audit.At), audit.Actor, audit.Action, AuditJson.Write(audit.Changes)));
+            batch.BatchCommands.Add(InsertEvents([OutboxEvents.CampaignChanged(_written, audit)]));
+            await batch.ExecuteNonQueryAsync(ct);
             await tx.CommitAsync(ct);
         }
 
@@ -251,26 +260,46 @@ public sealed partial class PostgresCouponStore(NpgsqlDataSource db) : ICouponSt
             [new("campaignId", campaignId), new("afterSequence", afterSequence), new("limit", limit)], ct);
 
     public Task<CouponChange> RedeemCouponAsync(long campaignId, long sequence, string orderId, DateTimeOffset at, CancellationToken ct) =>
-        ChangeCouponAsync(campaignId, sequence,
+        ChangeCouponAsync(EventTypes.CouponRedeemed, at, campaignId, sequence,
             "order_id = @orderId, redeemed_at = @at WHERE campaign_id = @campaignId AND sequence = @sequence AND redeemed_at IS NULL AND revoked_at IS NULL",
             [new("orderId", orderId), new("at", ToDb(at))], ct);
 
     public Task<CouponChange> CancelRedemptionAsync(long campaignId, long sequence, string orderId, DateTimeOffset at, CancellationToken ct) =>
-        ChangeCouponAsync(campaignId, sequence,
+        ChangeCouponAsync(EventTypes.CouponRedemptionCancelled, at, campaignId, sequence,
             "order_id = NULL, redeemed_at = NULL, redemption_cancelled_at = @at WHERE campaign_id = @campaignId AND sequence = @sequence AND order_id = @orderId",
             [new("orderId", orderId), new("at", ToDb(at))], ct);
 
     public Task<CouponChange> RevokeCouponAsync(long campaignId, long sequence, DateTimeOffset at, CancellationToken ct) =>
-        ChangeCouponAsync(campaignId, sequence,
+        ChangeCouponAsync(EventTypes.CouponRevoked, at, campaignId, sequence,
             "revoked_at = @at WHERE campaign_id = @campaignId AND sequence = @sequence AND revoked_at IS NULL",
             [new("at", ToDb(at))], ct);
 
-    /// <summary>One conditional UPDATE (the row lock decides between concurrent callers), then, if it changed nothing, the row as it is.</summary>
-    private async Task<CouponChange> ChangeCouponAsync(long campaignId, long sequence, string setAndWhere, NpgsqlParameter[] parameters, CancellationToken ct)
+    /// <summary>
+    /// One conditional UPDATE (the row lock decides between concurrent callers) and, if it changed the row, its event,
+    /// in one transaction; if it changed nothing, the row as it is.
+    /// </summary>
+    private async Task<CouponChange> ChangeCouponAsync(
+        string eventType, DateTimeOffset at, long campaignId, long sequence, string setAndWhere, NpgsqlParameter[] parameters, CancellationToken ct)
     {
         NpgsqlParameter[] key = [new("campaignId", campaignId), new("sequence", sequence)];
-        var changed = await QueryCouponsAsync($"UPDATE coupons SET {setAndWhere} RETURNING {CouponColumns}", [.. parameters, .. key], ct);
-        if (changed.Count == 1) return new CouponChange(true, changed[0]);
+        await using (var conn = await _db.OpenConnectionAsync(ct))
+        {
+            await using var tx = await conn.BeginTransactionAsync(ct);
+            await using var update = new NpgsqlCommand($"UPDATE coupons SET {setAndWhere} RETURNING {CouponColumns}", conn, tx);
+            update.Parameters.AddRange(parameters);
+            update.Parameters.AddRange(key);
+            IssuedCoupon? changed = null;
+            await using (var reader = await update.ExecuteReaderAsync(ct))
+            {
+                if (await reader.ReadAsync(ct)) changed = ReadCoupon(reader);
+            }
+            if (changed is not null)
+            {
+                await InsertEventsAsync(conn, tx, [OutboxEvents.Changed(eventType, changed, ToDb(at), parameters.FirstOrDefault(p => p.ParameterName == "orderId")?.Value as string)], ct);
+                await tx.CommitAsync(ct);
+                return new CouponChange(true, changed);
+            }
+        }
         return new CouponChange(false, await FindCouponAsync(campaignId, sequence, ct));
     }
 
@@ -305,7 +334,7 @@ public sealed partial class PostgresCouponStore(NpgsqlDataSource db) : ICouponSt
     {
         if (batch.Count == 0) return [];
         await using var conn = await _db.OpenConnectionAsync(ct);
-        return await CommitPlan.RunAsync(batch, (plan, skipConflicts) => CommitGroupAsync(conn, plan, skipConflicts, ct), IsRefusal);
+        return await CommitPlan.RunAsync(batch, (plan, skipConflicts) => CommitGroupAsync(conn, plan, skipConflicts, _time, ct), IsRefusal);
     }
 
     // The data refused a row: class 23 (integrity constraint: a clash, a CHECK) or 22 (data exception: a value the
@@ -328,7 +357,7 @@ public sealed partial class PostgresCouponStore(NpgsqlDataSource db) : ICouponSt
     private const string Returning = " RETURNING campaign_id, sequence, user_id";
 
     /// <summary>One transaction of the plan (see <see cref="CommitPlan"/>); with <paramref name="skipConflicts"/> a clash skips its row.</summary>
-    private static async Task<CommitOutcome[]> CommitGroupAsync(NpgsqlConnection conn, CommitPlan plan, bool skipConflicts, CancellationToken ct)
+    private static async Task<CommitOutcome[]> CommitGroupAsync(NpgsqlConnection conn, CommitPlan plan, bool skipConflicts, TimeProvider time, CancellationToken ct)
     {
         var rows = plan.Rows;
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -374,7 +403,7 @@ public sealed partial class PostgresCouponStore(NpgsqlDataSource db) : ICouponSt
         var counters = CommitPlan.Counters(outcomes);
         if (counters.Count > 0)
         {
-            // One round trip.
+            // One round trip: the counters, then the issued events (the outbox), in the same transaction.
             await using var batch = new NpgsqlBatch(conn, tx);
             foreach (var change in counters)
             {
@@ -382,6 +411,7 @@ public sealed partial class PostgresCouponStore(NpgsqlDataSource db) : ICouponSt
                     ? Update("UPDATE campaign_windows SET issued_count = issued_count + $1 WHERE campaign_id = $2 AND window_index = $3", change.Added, change.CampaignId, window)
                     : Update("UPDATE campaigns SET issued_count = issued_count + $1 WHERE campaign_id = $2", change.Added, change.CampaignId));
             }
+            batch.BatchCommands.Add(InsertEvents(CommitPlan.IssuedEvents(outcomes, ToDb(time.GetUtcNow()))));
             await batch.ExecuteNonQueryAsync(ct);
         }
 

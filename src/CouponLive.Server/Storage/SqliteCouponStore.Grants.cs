@@ -1,3 +1,4 @@
+using CouponLive.Events;
 using Dapper;
 
 namespace CouponLive.Storage;
@@ -30,8 +31,11 @@ public sealed partial class SqliteCouponStore
         }
         await conn.ExecuteAsync("INSERT INTO grant_users(grant_no, position, user_id, outcome) VALUES (@GrantNo, @Position, @UserId, @Outcome)",
             users.Select(u => new { created.GrantNo, u.Position, u.UserId, u.Outcome }), tx);
+        var grant = ToGrant(created);
+        // Every user invalid: done as it is created.
+        if (grant.DoneAt is not null) await InsertEventsAsync(conn, tx, [OutboxEvents.GrantFinished(grant)], ct);
         await tx.CommitAsync(ct);
-        return (ToGrant(created), true);
+        return (grant, true);
     }
 
     public async Task<GrantRecord?> GetGrantAsync(long campaignId, string grantId, CancellationToken ct)
@@ -93,12 +97,14 @@ public sealed partial class SqliteCouponStore
                 invalid = recorded.GetValueOrDefault(GrantOutcome.Invalid),
                 cancelled = recorded.GetValueOrDefault(GrantOutcome.Cancelled),
             }, tx);
-        await conn.ExecuteAsync(
+        var finished = await conn.ExecuteAsync(
             "UPDATE grants SET done_at = @at WHERE grant_no = @grantNo AND done_at IS NULL AND issued + already_held + sold_out + invalid + cancelled >= requested",
             new { grantNo, at = at.ToUnixTimeMilliseconds() }, tx);
-        var grant = await conn.QuerySingleAsync<GrantRow>($"SELECT {GrantColumns} FROM grants WHERE grant_no = @grantNo", new { grantNo }, tx);
+        var grant = ToGrant(await conn.QuerySingleAsync<GrantRow>($"SELECT {GrantColumns} FROM grants WHERE grant_no = @grantNo", new { grantNo }, tx));
+        // Only the call that finished the grant reports it: a replay finds done_at set.
+        if (finished == 1) await InsertEventsAsync(conn, tx, [OutboxEvents.GrantFinished(grant)], ct);
         await tx.CommitAsync(ct);
-        return ToGrant(grant);
+        return grant;
     }
 
     private static GrantRecord ToGrant(GrantRow r) => new((int)r.GrantNo, r.CampaignId, r.GrantId, r.Actor, FromMs(r.CreatedAt), FromMs(r.DoneAt),

@@ -1,6 +1,7 @@
 using System.Data;
 using System.Globalization;
 using CouponLive.Campaigns;
+using CouponLive.Events;
 using CouponLive.Issuance;
 using Dapper;
 using Microsoft.Data.Sqlite;
@@ -11,8 +12,10 @@ namespace CouponLive.Storage;
 /// Embedded-mode store: one SQLite file in WAL mode with synchronous=FULL, so a committed
 /// group survives a process kill (I5). Constraints re-check I1-I3 (see Migrations).
 /// </summary>
-public sealed partial class SqliteCouponStore(string databasePath) : ICouponStore
+public sealed partial class SqliteCouponStore(string databasePath, TimeProvider? time = null) : ICouponStore, IEventStore
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
     private readonly string _connectionString = new SqliteConnectionStringBuilder
     {
         DataSource = databasePath,
@@ -106,6 +109,7 @@ public sealed partial class SqliteCouponStore(string databasePath) : ICouponStor
             "INSERT INTO campaign_windows(campaign_id, window_index, starts_at, ends_at, quota) VALUES (@id, @Index, @StartsAt, @EndsAt, @Quota)",
             d.Windows.Select((w, i) => new { id, Index = i, StartsAt = w.StartsAt.ToUnixTimeMilliseconds(), EndsAt = w.EndsAt.ToUnixTimeMilliseconds(), w.Quota }),
             tx);
+        await InsertEventsAsync(conn, tx, [OutboxEvents.CampaignCreated(id.Value, d, createdAt)], ct);
         await tx.CommitAsync(ct);
         return id;
     }
@@ -164,6 +168,8 @@ public sealed partial class SqliteCouponStore(string databasePath) : ICouponStor
 
     private sealed class Edit(SqliteConnection conn, SqliteTransaction tx, StoredCampaign current, CampaignCounts counts) : ICampaignEdit
     {
+        private StoredCampaign _written = current;
+
         public StoredCampaign Current { get; } = current;
         public CampaignCounts Counts { get; } = counts;
 
@@ -201,6 +207,7 @@ public sealed partial class SqliteCouponStore(string databasePath) : ICouponStor
                 c.Windows.Select((w, i) => new { c.Id, Index = i, StartsAt = w.StartsAt.ToUnixTimeMilliseconds(), EndsAt = w.EndsAt.ToUnixTimeMilliseconds(), w.Quota }),
                 tx);
             await conn.ExecuteAsync("DELETE FROM campaign_windows WHERE campaign_id = @Id AND window_index >= @Count AND issued_count = 0", new { c.Id, c.Windows.Count }, tx);
+            _written = c;
             return true;
         }
 
@@ -208,6 +215,7 @@ public sealed partial class SqliteCouponStore(string databasePath) : ICouponStor
         {
             await conn.ExecuteAsync("INSERT INTO campaign_audit(campaign_id, at, actor, action, changes) VALUES (@id, @at, @actor, @action, @changes)",
                 new { id = Current.Id, at = audit.At.ToUnixTimeMilliseconds(), actor = audit.Actor, action = audit.Action, changes = AuditJson.Write(audit.Changes) }, tx);
+            await InsertEventsAsync(conn, tx, [OutboxEvents.CampaignChanged(_written, audit)], ct);
             await tx.CommitAsync(ct);
         }
 
@@ -249,24 +257,36 @@ public sealed partial class SqliteCouponStore(string databasePath) : ICouponStor
     }
 
     public Task<CouponChange> RedeemCouponAsync(long campaignId, long sequence, string orderId, DateTimeOffset at, CancellationToken ct) =>
-        ChangeCouponAsync("order_id = @orderId, redeemed_at = @at WHERE campaign_id = @campaignId AND sequence = @sequence AND redeemed_at IS NULL AND revoked_at IS NULL",
+        ChangeCouponAsync(EventTypes.CouponRedeemed, at, orderId, "order_id = @orderId, redeemed_at = @at WHERE campaign_id = @campaignId AND sequence = @sequence AND redeemed_at IS NULL AND revoked_at IS NULL",
             new { campaignId, sequence, orderId, at = at.ToUnixTimeMilliseconds() }, campaignId, sequence, ct);
 
     public Task<CouponChange> CancelRedemptionAsync(long campaignId, long sequence, string orderId, DateTimeOffset at, CancellationToken ct) =>
-        ChangeCouponAsync("order_id = NULL, redeemed_at = NULL, redemption_cancelled_at = @at WHERE campaign_id = @campaignId AND sequence = @sequence AND order_id = @orderId",
+        ChangeCouponAsync(EventTypes.CouponRedemptionCancelled, at, orderId, "order_id = NULL, redeemed_at = NULL, redemption_cancelled_at = @at WHERE campaign_id = @campaignId AND sequence = @sequence AND order_id = @orderId",
             new { campaignId, sequence, orderId, at = at.ToUnixTimeMilliseconds() }, campaignId, sequence, ct);
 
     public Task<CouponChange> RevokeCouponAsync(long campaignId, long sequence, DateTimeOffset at, CancellationToken ct) =>
-        ChangeCouponAsync("revoked_at = @at WHERE campaign_id = @campaignId AND sequence = @sequence AND revoked_at IS NULL",
+        ChangeCouponAsync(EventTypes.CouponRevoked, at, null, "revoked_at = @at WHERE campaign_id = @campaignId AND sequence = @sequence AND revoked_at IS NULL",
             new { campaignId, sequence, at = at.ToUnixTimeMilliseconds() }, campaignId, sequence, ct);
 
-    /// <summary>One conditional UPDATE (SQLite runs one writer at a time), then, if it changed nothing, the row as it is.</summary>
-    private async Task<CouponChange> ChangeCouponAsync(string setAndWhere, object parameters, long campaignId, long sequence, CancellationToken ct)
+    /// <summary>
+    /// One conditional UPDATE (SQLite runs one writer at a time) and, if it changed the row, its event, in one
+    /// transaction; if it changed nothing, the row as it is.
+    /// </summary>
+    private async Task<CouponChange> ChangeCouponAsync(
+        string eventType, DateTimeOffset at, string? orderId, string setAndWhere, object parameters, long campaignId, long sequence, CancellationToken ct)
     {
         await using (var conn = await OpenAsync(ct))
         {
-            var changed = await conn.QuerySingleOrDefaultAsync<CouponRow>($"UPDATE coupons SET {setAndWhere} RETURNING {CouponColumns}", parameters);
-            if (changed is not null) return new CouponChange(true, ToCoupon(changed));
+            await using var tx = conn.BeginTransaction(deferred: false);
+            var changed = await conn.QuerySingleOrDefaultAsync<CouponRow>($"UPDATE coupons SET {setAndWhere} RETURNING {CouponColumns}", parameters, tx);
+            if (changed is not null)
+            {
+                var coupon = ToCoupon(changed);
+                // The order id given, not the row's: a cancelled redemption's row no longer holds it.
+                await InsertEventsAsync(conn, tx, [OutboxEvents.Changed(eventType, coupon, FromMs(at.ToUnixTimeMilliseconds()), orderId)], ct);
+                await tx.CommitAsync(ct);
+                return new CouponChange(true, coupon);
+            }
         }
         return new CouponChange(false, await FindCouponAsync(campaignId, sequence, ct));
     }
@@ -313,12 +333,12 @@ public sealed partial class SqliteCouponStore(string databasePath) : ICouponStor
         if (batch.Count == 0) return [];
         await using var conn = await OpenAsync(ct);
         // Every stage skips a holder's row (ON CONFLICT is cheap here); a refused group goes row by row (CommitPlan).
-        return await CommitPlan.RunAsync(batch, (plan, _) => Task.FromResult(CommitGroup(conn, plan)), IsRefusal);
+        return await CommitPlan.RunAsync(batch, (plan, _) => Task.FromResult(CommitGroup(conn, plan, _time)), IsRefusal);
     }
 
     private static bool IsRefusal(Exception ex) => ex is SqliteException { SqliteErrorCode: 19 }; // SQLITE_CONSTRAINT
 
-    private static CommitOutcome[] CommitGroup(SqliteConnection conn, CommitPlan plan)
+    private static CommitOutcome[] CommitGroup(SqliteConnection conn, CommitPlan plan, TimeProvider time)
     {
         using var tx = conn.BeginTransaction(deferred: false);
         using var insert = conn.CreateCommand();
@@ -360,7 +380,8 @@ public sealed partial class SqliteCouponStore(string databasePath) : ICouponStor
         }
 
         var outcomes = plan.Outcomes(written, holders);
-        foreach (var change in CommitPlan.Counters(outcomes))
+        var counters = CommitPlan.Counters(outcomes);
+        foreach (var change in counters)
         {
             if (change.WindowIndex is { } window)
                 conn.Execute("UPDATE campaign_windows SET issued_count = issued_count + @n WHERE campaign_id = @campaign AND window_index = @window",
@@ -368,6 +389,8 @@ public sealed partial class SqliteCouponStore(string databasePath) : ICouponStor
             else
                 conn.Execute("UPDATE campaigns SET issued_count = issued_count + @n WHERE campaign_id = @campaign", new { n = change.Added, campaign = change.CampaignId }, tx);
         }
+        // The issued events (the outbox), in the same transaction as the coupons they report.
+        if (counters.Count > 0) InsertEvents(conn, tx, CommitPlan.IssuedEvents(outcomes, FromMs(time.GetUtcNow().ToUnixTimeMilliseconds())));
         tx.Commit();
         return outcomes;
     }

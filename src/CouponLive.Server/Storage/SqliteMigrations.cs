@@ -156,6 +156,34 @@ internal static class SqliteMigrations
         """
         ALTER TABLE campaigns ADD COLUMN sequence_reserved INTEGER NOT NULL DEFAULT 0;
         """,
+        // v7: the transactional outbox (see PostgresMigrations v7). Each change writes its events here in its own
+        // transaction; the relay holding the lease (event_relay) gives them feed positions, gap-free in one order,
+        // publishes them in it, and moves sent_through past what the broker confirmed. AUTOINCREMENT: a position is
+        // never handed out again once the newest events are deleted; the feed comes from the relay alone.
+        """
+        CREATE TABLE events (
+            position      INTEGER PRIMARY KEY AUTOINCREMENT,
+            event_id      TEXT NOT NULL,
+            campaign_id   INTEGER NOT NULL,
+            type          TEXT NOT NULL,
+            subject       TEXT NOT NULL,
+            time          INTEGER NOT NULL,
+            data          TEXT NOT NULL,
+            feed_position INTEGER UNIQUE,
+            parked_at     INTEGER,
+            last_error    TEXT
+        );
+        -- What the relay has not sequenced yet: small, and only ever read from its start.
+        CREATE INDEX events_unsequenced ON events(position) WHERE feed_position IS NULL;
+        CREATE TABLE event_relay (
+            name         TEXT PRIMARY KEY,
+            holder       TEXT,
+            expires_at   INTEGER,
+            next_feed    INTEGER NOT NULL,
+            sent_through INTEGER NOT NULL
+        );
+        INSERT INTO event_relay(name, holder, expires_at, next_feed, sent_through) VALUES ('relay', NULL, NULL, 1, 0);
+        """,
     ];
 
     /// <summary>Applies the steps not applied yet, up to <paramref name="upTo"/> (tests build older schemas with it).</summary>

@@ -13,12 +13,12 @@ namespace CouponLive.Tests.Storage;
 /// The behaviour every <see cref="ICouponStore"/> must have. xUnit makes a new instance per test,
 /// and each instance works on a database of its own that a subclass creates and drops.
 /// </summary>
-public abstract class StoreContractTests : IAsyncLifetime
+public abstract partial class StoreContractTests : IAsyncLifetime
 {
     private static readonly CouponCodeCodec Codec = new("store-contract-tests-key"u8);
 
     // Whole milliseconds, as the gate hands them out.
-    private static readonly DateTimeOffset T0 = DateTimeOffset.FromUnixTimeMilliseconds(1_767_225_600_123);
+    protected static readonly DateTimeOffset T0 = DateTimeOffset.FromUnixTimeMilliseconds(1_767_225_600_123);
 
     private readonly List<ICouponStore> _opened = [];
     private ICouponStore? _store;
@@ -33,6 +33,9 @@ public abstract class StoreContractTests : IAsyncLifetime
 
     /// <summary>Builds this test's schema as it was at <paramref name="version"/>, as an older release left it.</summary>
     protected abstract Task MigrateToAsync(int version);
+
+    /// <summary>Stores a campaign as the release of schema version 1 did, with one window around T0; returns its id.</summary>
+    protected abstract Task<long> InsertVersion1CampaignAsync(string name, int quantity);
 
     /// <summary>Stores a coupon as the release of schema version 1 did (its columns, its counters), in window 0.</summary>
     protected abstract Task InsertVersion1CouponAsync(IssuedCoupon coupon);
@@ -120,8 +123,7 @@ public abstract class StoreContractTests : IAsyncLifetime
     public async Task A_version_1_database_keeps_its_coupons_and_constraints_through_the_migrations()
     {
         await MigrateToAsync(1);
-        var old = Open(); // not initialized: it writes to the version 1 schema
-        var id = (await old.TryCreateCampaignAsync(Definition("made-at-v1", 3), T0, Ct))!.Value;
+        var id = await InsertVersion1CampaignAsync("made-at-v1", 3);
         await InsertVersion1CouponAsync(Coupon(id, 1, "alice"));
         await InsertVersion1CouponAsync(Coupon(id, 2, "bob"));
 
@@ -641,6 +643,18 @@ public sealed class SqliteStoreContractTests : StoreContractTests
         await SqliteMigrations.ApplyAsync(conn, Ct, upTo: version);
     }
 
+    protected override async Task<long> InsertVersion1CampaignAsync(string name, int quantity)
+    {
+        await using var conn = new SqliteConnection($"Data Source={Path.Combine(_folder, "couponlive.db")}");
+        await conn.OpenAsync(Ct);
+        return await conn.ExecuteScalarAsync<long>(
+            """
+            INSERT INTO campaigns(name, total_quantity, created_at) VALUES (@name, @quantity, @at);
+            INSERT INTO campaign_windows(campaign_id, window_index, starts_at, ends_at) VALUES (last_insert_rowid(), 0, @starts, @ends);
+            SELECT MAX(campaign_id) FROM campaigns;
+            """, new { name, quantity, at = T0.ToUnixTimeMilliseconds(), starts = T0.AddHours(-1).ToUnixTimeMilliseconds(), ends = T0.AddHours(1).ToUnixTimeMilliseconds() });
+    }
+
     protected override async Task InsertVersion1CouponAsync(IssuedCoupon c)
     {
         await using var conn = new SqliteConnection($"Data Source={Path.Combine(_folder, "couponlive.db")}");
@@ -692,6 +706,18 @@ public sealed class PostgresStoreContractTests : StoreContractTests
         await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(_admin) { Database = _database }.ConnectionString);
         await conn.OpenAsync(Ct);
         await PostgresMigrations.ApplyAsync(conn, Ct, upTo: version);
+    }
+
+    protected override async Task<long> InsertVersion1CampaignAsync(string name, int quantity)
+    {
+        await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(_admin) { Database = _database }.ConnectionString);
+        await conn.OpenAsync(Ct);
+        return await conn.ExecuteScalarAsync<long>(
+            """
+            WITH c AS (INSERT INTO campaigns(name, total_quantity, created_at) VALUES (@name, @quantity, @at) RETURNING campaign_id),
+                 w AS (INSERT INTO campaign_windows(campaign_id, window_index, starts_at, ends_at) SELECT campaign_id, 0, @starts, @ends FROM c)
+            SELECT campaign_id FROM c
+            """, new { name, quantity, at = T0, starts = T0.AddHours(-1), ends = T0.AddHours(1) });
     }
 
     protected override async Task InsertVersion1CouponAsync(IssuedCoupon c)
@@ -758,6 +784,18 @@ public sealed class MySqlStoreContractTests : StoreContractTests
         await using var conn = new MySqlConnection(TestDatabase);
         await conn.OpenAsync(Ct);
         await MySqlMigrations.ApplyAsync(conn, Ct, upTo: version);
+    }
+
+    protected override async Task<long> InsertVersion1CampaignAsync(string name, int quantity)
+    {
+        await using var conn = new MySqlConnection(TestDatabase);
+        await conn.OpenAsync(Ct);
+        return await conn.ExecuteScalarAsync<long>(
+            """
+            INSERT INTO campaigns(name, total_quantity, created_at) VALUES (@name, @quantity, @at);
+            INSERT INTO campaign_windows(campaign_id, window_index, starts_at, ends_at) VALUES (LAST_INSERT_ID(), 0, @starts, @ends);
+            SELECT MAX(campaign_id) FROM campaigns;
+            """, new { name, quantity, at = T0.UtcDateTime, starts = T0.AddHours(-1).UtcDateTime, ends = T0.AddHours(1).UtcDateTime });
     }
 
     protected override async Task InsertVersion1CouponAsync(IssuedCoupon c)

@@ -1,0 +1,160 @@
+using CouponLive.Storage;
+using Microsoft.Extensions.Options;
+
+namespace CouponLive.Events;
+
+/// <summary>
+/// Publishes the outbox. One process at a time holds the relay lease (renewed every step, in the store); the holder
+/// gives new events their feed positions, publishes the unsent ones in feed order through the transport
+/// (<see cref="IEventPublisher"/>) and moves the sent mark past what the broker confirmed. A broker that fails is
+/// retried with backoff while events wait in the outbox: issuing never waits for it. A holder that dies lets the
+/// lease lapse and another process carries on from the sent mark (the broker may see the last unconfirmed events
+/// again, under the same ids). Sent events are deleted after <see cref="EventsOptions.Retention"/>, in small batches.
+/// </summary>
+public sealed partial class EventRelay(
+    IEventStore store, IEventPublisher publisher, EventMetrics metrics, IOptions<EventsOptions> options, TimeProvider time, ILogger<EventRelay> logger)
+    : BackgroundService
+{
+    private const int DeleteBatch = 1000;
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan BacklogEvery = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan SweepEvery = TimeSpan.FromMinutes(1);
+
+    private readonly EventsOptions _options = options.Value;
+    private readonly string _holder = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+    private bool _holding;
+
+    /// <summary>This process's name in the lease.</summary>
+    public string Holder => _holder;
+
+    public bool IsHolding => _holding;
+
+    protected override async Task ExecuteAsync(CancellationToken stop)
+    {
+        var backoff = TimeSpan.Zero;
+        var nextBacklog = DateTimeOffset.MinValue;
+        var nextSweep = DateTimeOffset.MinValue;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                var now = time.GetUtcNow();
+                if (!await store.HoldRelayLeaseAsync(_holder, now, _options.LeaseTime, stop) || await store.SequenceEventsAsync(_holder, now, _options.BatchSize, stop) is not { } sequenced)
+                {
+                    Hold(false);
+                    await Task.Delay(_options.LeaseTime / 5, time, stop);
+                    continue;
+                }
+                Hold(true);
+
+                var unsent = await store.ListUnsentEventsAsync(_options.BatchSize, stop);
+                var failed = false;
+                if (unsent.Count > 0)
+                {
+                    var result = await publisher.PublishAsync(unsent, stop);
+                    if (result.Done > 0 && !await MarkSentAsync(unsent, result, stop)) continue;
+                    if (result.Failure is { } failure)
+                    {
+                        failed = true;
+                        metrics.Failed();
+                        backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+                        LogPublishFailed(unsent.Count - result.Done, backoff.TotalMilliseconds, failure.Message);
+                    }
+                    else backoff = TimeSpan.Zero;
+                }
+
+                if (now >= nextBacklog)
+                {
+                    metrics.Backlog = await store.GetEventBacklogAsync(stop);
+                    nextBacklog = now + BacklogEvery;
+                }
+                if (now >= nextSweep)
+                {
+                    await SweepAsync(now, stop);
+                    nextSweep = now + SweepEvery;
+                }
+                if (failed) await Task.Delay(backoff, time, stop);
+                else if (sequenced == 0 && unsent.Count < _options.BatchSize) await Task.Delay(_options.PollInterval, time, stop);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                // The store is out of reach (or failed): nothing moved; try again shortly.
+                Hold(false);
+                backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+                LogStepFailed(ex.GetType().Name, ex.Message);
+                try
+                {
+                    await Task.Delay(backoff, time, stop);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        }
+    }
+
+    private async Task<bool> MarkSentAsync(IReadOnlyList<StoredEvent> unsent, PublishResult result, CancellationToken stop)
+    {
+        if (!await store.MarkEventsSentAsync(_holder, time.GetUtcNow(), unsent[result.Done - 1].FeedPosition, result.Parked, stop))
+        {
+            // The lease ran out meanwhile: another holder sends these again (the same ids).
+            Hold(false);
+            return false;
+        }
+        var parked = result.Parked.Select(p => p.FeedPosition).ToHashSet();
+        foreach (var group in unsent.Take(result.Done).Where(e => !parked.Contains(e.FeedPosition)).GroupBy(e => e.Type))
+            metrics.Published(group.Key, group.Count());
+        if (result.Parked.Count > 0)
+        {
+            metrics.Parked(result.Parked.Count);
+            foreach (var p in result.Parked) LogParked(p.FeedPosition, p.Reason);
+        }
+        return true;
+    }
+
+    private async Task SweepAsync(DateTimeOffset now, CancellationToken stop)
+    {
+        var before = now - _options.Retention;
+        int deleted;
+        var total = 0;
+        do
+        {
+            deleted = await store.DeleteSentEventsAsync(before, DeleteBatch, stop);
+            total += deleted;
+        }
+        while (deleted == DeleteBatch && total < 100 * DeleteBatch && !stop.IsCancellationRequested);
+        if (total > 0) LogSwept(total);
+    }
+
+    private void Hold(bool holding)
+    {
+        if (holding == _holding) return;
+        _holding = holding;
+        if (!holding) metrics.Backlog = null;
+        if (holding) LogLeaseTaken(_holder);
+        else LogLeaseLost(_holder);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Event relay: {Holder} holds the lease and publishes the outbox")]
+    private partial void LogLeaseTaken(string holder);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Event relay: {Holder} does not hold the lease (another process publishes, or the store is out of reach)")]
+    private partial void LogLeaseLost(string holder);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Event relay: publishing failed, {Pending} events wait in the outbox; retrying in {BackoffMs} ms: {Reason}")]
+    private partial void LogPublishFailed(int pending, double backoffMs, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Event relay: a step failed ({Error}: {Reason}); nothing was marked sent, retrying")]
+    private partial void LogStepFailed(string error, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Event relay: the broker refused event at feed position {FeedPosition} for good; parked (it stays in the feed): {Reason}")]
+    private partial void LogParked(long feedPosition, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Event relay: deleted {Count} sent events past their retention")]
+    private partial void LogSwept(int count);
+}

@@ -1,0 +1,7 @@
+namespace CouponLive.Events;
+
+/// <summary>The values of <c>Events:Transport</c>.</summary>
+public static class EventTransports
+{
+    public const string None = "none";
+}

@@ -1,0 +1,20 @@
+using CouponLive.Auth;
+
+namespace CouponLive.Events;
+
+/// <summary>The transactional outbox's relay, its transport, its metrics and the feed.</summary>
+public static class EventsSetup
+{
+    public static WebApplicationBuilder AddEvents(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddValidatedOptions<EventsOptions>("Events");
+        builder.Services.AddSingleton(sp =>
+            new CloudEventJson(new Uri(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<EventsOptions>>().Value.Source, UriKind.RelativeOrAbsolute)));
+        builder.Services.AddSingleton<IEventPublisher, FeedOnlyPublisher>();
+        builder.Services.AddSingleton<EventMetrics>();
+        builder.Services.AddSingleton<EventRelay>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<EventRelay>());
+        builder.Services.AddAuthorizationBuilder().AddPolicy(EventsApi.ReaderPolicy, p => p.RequireRole(Roles.Admin, Roles.Service));
+        return builder;
+    }
+}

@@ -1,0 +1,137 @@
+using System.Text.Json;
+using CouponLive.Events;
+using CouponLive.Storage;
+
+namespace CouponLive.Tests.Storage;
+
+/// <summary>The outbox's part of the contract: every store writes events in the change's transaction, and fences its relay lease.</summary>
+public abstract partial class StoreContractTests
+{
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(5);
+
+    /// <summary>Every event the outbox holds, sequenced by a relay named <paramref name="holder"/> at <paramref name="now"/>.</summary>
+    private static async Task<IReadOnlyList<StoredEvent>> FeedAsync(ICouponStore store, DateTimeOffset? now = null, string holder = "relay-a")
+    {
+        var events = (IEventStore)store;
+        var at = now ?? T0;
+        Assert.True(await events.HoldRelayLeaseAsync(holder, at, Lease, Ct));
+        Assert.NotNull(await events.SequenceEventsAsync(holder, at, 5000, Ct));
+        return await events.ReadEventFeedAsync(0, 5000, Ct);
+    }
+
+    private static JsonElement Data(StoredEvent e) => JsonDocument.Parse(e.Data).RootElement;
+
+    [Fact]
+    public async Task Each_change_writes_its_event_in_its_transaction_and_a_change_that_rolled_back_writes_none()
+    {
+        var (store, id) = await CampaignAsync(3);
+        var name = (await store.GetCampaignAsync(id, Ct))!.Name;
+        IssuedCoupon[] group = [Coupon(id, 1, "alice"), Coupon(id, 2, "bob")];
+        await store.CommitAsync(group, Ct);
+        await store.CommitAsync(group, Ct);                                             // replayed: existing, no event
+        var over = await store.CommitAsync([Coupon(id, 3, "carol"), Coupon(id, 4, "dave")], Ct); // one fits
+        var carol = over.Single(o => o.Status == CommitStatus.Inserted).Coupon!;
+        Assert.Equal(CommitStatus.Rejected, over.Single(o => o.Coupon != carol).Status);
+
+        await using (var edit = (await store.BeginCampaignEditAsync(id, Ct))!)
+        {
+            Assert.True(await edit.WriteAsync(edit.Current with { Version = 2, PausedAt = T0 }, Ct));
+            // disposed without commit: rolled back, and its event with it
+        }
+        await using (var edit = (await store.BeginCampaignEditAsync(id, Ct))!)
+        {
+            Assert.True(await edit.WriteAsync(edit.Current with { Version = 2, PausedAt = T0 }, Ct));
+            await edit.CommitAsync(new AuditEntry(T0, "operator", "pause", [new AuditChange("status", "active", "paused")]), Ct);
+        }
+        var at = T0.AddMinutes(1);
+        await store.RedeemCouponAsync(id, 1, "order-1", at, Ct);
+        await store.RedeemCouponAsync(id, 1, "order-2", at, Ct);                        // no change: no event
+        await store.CancelRedemptionAsync(id, 1, "order-1", at.AddSeconds(1), Ct);
+        await store.RevokeCouponAsync(id, 2, at.AddSeconds(2), Ct);
+        await store.RevokeCouponAsync(id, 2, at.AddSeconds(3), Ct);                      // no change: no event
+
+        var feed = await FeedAsync(store);
+        Assert.Equal(
+            [EventTypes.CampaignCreated, EventTypes.CouponIssued, EventTypes.CouponIssued, EventTypes.CouponIssued, EventTypes.CampaignChanged,
+             EventTypes.CouponRedeemed, EventTypes.CouponRedemptionCancelled, EventTypes.CouponRevoked],
+            feed.Select(e => e.Type));
+        Assert.Equal(Enumerable.Range(1, feed.Count).Select(i => (long)i), feed.Select(e => e.FeedPosition));
+        Assert.Equal(feed.Count, feed.Select(e => e.Id).Distinct().Count());
+        Assert.All(feed, e => Assert.Equal(id, e.CampaignId));
+        Assert.All(feed, e => Assert.Equal(name, Data(e).GetProperty("campaignName").GetString()));
+
+        // The issued events carry what a consumer needs, one per coupon written.
+        var issued = feed.Where(e => e.Type == EventTypes.CouponIssued).ToList();
+        IssuedCoupon[] written = [.. group, carol];
+        Assert.Equal(written.Select(c => $"campaigns/{id}/coupons/{c.Code}"), issued.Select(e => e.Subject));
+        foreach (var (e, c) in issued.Zip(written))
+        {
+            var d = Data(e);
+            Assert.Equal((id, c.Code, c.UserId, c.Sequence, 0, c.IssuedAt),
+                (d.GetProperty("campaignId").GetInt64(), d.GetProperty("code").GetString(), d.GetProperty("userId").GetString(),
+                 d.GetProperty("sequence").GetInt64(), d.GetProperty("windowIndex").GetInt32(), d.GetProperty("issuedAt").GetDateTimeOffset()));
+        }
+        var changed = Data(feed[4]);
+        Assert.Equal("paused", changed.GetProperty("change").GetString());
+        Assert.Equal(["status"], changed.GetProperty("changed").EnumerateArray().Select(k => k.GetString()));
+        Assert.Equal("order-1", Data(feed[5]).GetProperty("orderId").GetString());
+        Assert.Equal($"campaigns/{id}/coupons/{group[1].Code}", feed[7].Subject);
+        Assert.Equal(at.AddSeconds(2), feed[7].Time);
+    }
+
+    [Fact]
+    public async Task A_grant_that_finishes_writes_its_event_once()
+    {
+        var (store, id) = await CampaignAsync(10);
+        var (grant, _) = await store.CreateGrantAsync(id, "grant-1", "operator", T0, [new(1, "a", null, null), new(2, "b", null, null)], Ct);
+        await store.RecordGrantOutcomesAsync(grant.GrantNo, [new(1, "a", GrantOutcome.SoldOut, null)], T0.AddSeconds(1), Ct);
+        Assert.DoesNotContain(await FeedAsync(store), e => e.Type == EventTypes.GrantFinished);
+        await store.RecordGrantOutcomesAsync(grant.GrantNo, [new(2, "b", GrantOutcome.AlreadyHeld, null)], T0.AddSeconds(2), Ct);
+        await store.RecordGrantOutcomesAsync(grant.GrantNo, [new(2, "b", GrantOutcome.AlreadyHeld, null)], T0.AddSeconds(3), Ct); // replay
+        await store.CreateGrantAsync(id, "grant-2", "operator", T0, [new(1, "bad\u0001", GrantOutcome.Invalid, null)], Ct); // done as created
+
+        var finished = (await FeedAsync(store)).Where(e => e.Type == EventTypes.GrantFinished).ToList();
+        Assert.Equal([$"campaigns/{id}/grants/grant-1", $"campaigns/{id}/grants/grant-2"], finished.Select(e => e.Subject));
+        var d = Data(finished[0]);
+        Assert.Equal(("grant-1", 2, 1, 1), (d.GetProperty("grantId").GetString(), d.GetProperty("requested").GetInt32(),
+            d.GetProperty("soldOut").GetInt32(), d.GetProperty("alreadyHeld").GetInt32()));
+        Assert.Equal(T0.AddSeconds(2), finished[0].Time);
+    }
+
+    [Fact]
+    public async Task The_relay_lease_has_one_holder_and_a_lapsed_holder_moves_nothing()
+    {
+        var (store, id) = await CampaignAsync(100);
+        var events = (IEventStore)store;
+        await store.CommitAsync([.. Enumerable.Range(1, 10).Select(i => Coupon(id, i, $"user-{i}"))], Ct);
+
+        Assert.True(await events.HoldRelayLeaseAsync("a", T0, Lease, Ct));
+        Assert.True(await events.HoldRelayLeaseAsync("a", T0, Lease, Ct));          // renewed, same expiry
+        Assert.False(await events.HoldRelayLeaseAsync("b", T0.AddSeconds(4), Lease, Ct));
+        Assert.Null(await events.SequenceEventsAsync("b", T0.AddSeconds(4), 100, Ct));
+        Assert.Equal(4, await events.SequenceEventsAsync("a", T0.AddSeconds(1), 4, Ct));
+        Assert.Equal(new EventBacklog(11, (await events.ReadEventFeedAsync(0, 1, Ct))[0].Time, 0), await events.GetEventBacklogAsync(Ct));
+
+        // a's lease lapses; b takes over and goes on from where a left the feed.
+        Assert.True(await events.HoldRelayLeaseAsync("b", T0.AddSeconds(6), Lease, Ct));
+        Assert.Null(await events.SequenceEventsAsync("a", T0.AddSeconds(6), 100, Ct));
+        Assert.False(await events.MarkEventsSentAsync("a", T0.AddSeconds(6), 4, [], Ct));
+        Assert.Equal(7, await events.SequenceEventsAsync("b", T0.AddSeconds(6), 100, Ct));
+        Assert.Equal(0, await events.SequenceEventsAsync("b", T0.AddSeconds(6), 100, Ct));
+        var feed = await events.ReadEventFeedAsync(0, 100, Ct);
+        Assert.Equal(Enumerable.Range(1, 11).Select(i => (long)i), feed.Select(e => e.FeedPosition));
+        Assert.Equal(feed, await events.ListUnsentEventsAsync(100, Ct));
+
+        Assert.True(await events.MarkEventsSentAsync("b", T0.AddSeconds(7), 5, [new ParkedEvent(3, "too large")], Ct));
+        Assert.Equal(feed.Skip(5), await events.ListUnsentEventsAsync(100, Ct));
+        Assert.Equal(feed.Skip(7).Take(2), await events.ReadEventFeedAsync(7, 2, Ct));
+        Assert.Equal(new EventBacklog(6, feed[5].Time, 1), await events.GetEventBacklogAsync(Ct));
+        Assert.NotNull((await events.ReadEventFeedAsync(2, 1, Ct))[0].ParkedAt);
+
+        // Retention deletes sent events only, oldest first.
+        Assert.Equal(3, await events.DeleteSentEventsAsync(DateTimeOffset.UtcNow.AddDays(1), 3, Ct));
+        Assert.Equal(2, await events.DeleteSentEventsAsync(DateTimeOffset.UtcNow.AddDays(1), 3, Ct));
+        Assert.Equal(0, await events.DeleteSentEventsAsync(DateTimeOffset.UtcNow.AddDays(1), 3, Ct));
+        Assert.Equal(feed.Skip(5), await events.ReadEventFeedAsync(0, 100, Ct));
+    }
+}
