@@ -4,12 +4,12 @@ using Microsoft.Extensions.Options;
 namespace CouponLive.Events;
 
 /// <summary>
-/// Publishes the outbox. One process at a time holds the relay lease (renewed every step, in the store); the holder
-/// gives new events their feed positions, publishes the unsent ones in feed order through the transport
-/// (<see cref="IEventPublisher"/>) and moves the sent mark past what the broker confirmed. A broker that fails is
-/// retried with backoff while events wait in the outbox: issuing never waits for it. A holder that dies lets the
-/// lease lapse and another process carries on from the sent mark (the broker may see the last unconfirmed events
-/// again, under the same ids). Sent events are deleted after <see cref="EventsOptions.Retention"/>, in small batches.
+/// Publishes the outbox. One process at a time holds the relay lease (in the store, renewed five times per lease
+/// time); the holder publishes the unsent events in feed order through the transport (<see cref="IEventPublisher"/>)
+/// and moves the sent mark past what the broker confirmed. A broker that fails is retried with backoff while events
+/// wait in the outbox: issuing never waits for it. A holder that stops hands the lease over; one that dies lets it
+/// lapse, and another process carries on from the sent mark (the broker may see the last unconfirmed events again,
+/// under the same ids). Sent events are deleted after <see cref="EventsOptions.Retention"/>, in small batches.
 /// </summary>
 public sealed partial class EventRelay(
     IEventStore store, IEventPublisher publisher, EventMetrics metrics, IOptions<EventsOptions> options, TimeProvider time, ILogger<EventRelay> logger)
@@ -22,10 +22,7 @@ public sealed partial class EventRelay(
 
     private readonly EventsOptions _options = options.Value;
     private readonly string _holder = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
-    private bool _holding;
-
-    /// <summary>This process's name in the lease.</summary>
-    public string Holder => _holder;
+    private volatile bool _holding;
 
     public bool IsHolding => _holding;
 
@@ -34,18 +31,23 @@ public sealed partial class EventRelay(
         var backoff = TimeSpan.Zero;
         var nextBacklog = DateTimeOffset.MinValue;
         var nextSweep = DateTimeOffset.MinValue;
+        var renewAt = DateTimeOffset.MinValue;
         while (!stop.IsCancellationRequested)
         {
             try
             {
                 var now = time.GetUtcNow();
-                if (!await store.HoldRelayLeaseAsync(_holder, now, _options.LeaseTime, stop) || await store.SequenceEventsAsync(_holder, now, _options.BatchSize, stop) is not { } sequenced)
+                if (!_holding || now >= renewAt)
                 {
-                    Hold(false);
-                    await Task.Delay(_options.LeaseTime / 5, time, stop);
-                    continue;
+                    if (!await store.HoldRelayLeaseAsync(_holder, now, _options.LeaseTime, stop))
+                    {
+                        Hold(false);
+                        await Task.Delay(_options.LeaseTime / 5, time, stop);
+                        continue;
+                    }
+                    Hold(true);
+                    renewAt = now + _options.LeaseTime / 5;
                 }
-                Hold(true);
 
                 var unsent = await store.ListUnsentEventsAsync(_options.BatchSize, stop);
                 var failed = false;
@@ -74,7 +76,7 @@ public sealed partial class EventRelay(
                     nextSweep = now + SweepEvery;
                 }
                 if (failed) await Task.Delay(backoff, time, stop);
-                else if (sequenced == 0 && unsent.Count < _options.BatchSize) await Task.Delay(_options.PollInterval, time, stop);
+                else if (unsent.Count < _options.BatchSize) await Task.Delay(_options.PollInterval, time, stop);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -95,6 +97,24 @@ public sealed partial class EventRelay(
                     break;
                 }
             }
+        }
+        await ReleaseAsync();
+    }
+
+    /// <summary>Hands the lease over on the way out, so another process takes over at its next try, not after the lease time.</summary>
+    private async Task ReleaseAsync()
+    {
+        if (!_holding) return;
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await store.ReleaseRelayLeaseAsync(_holder, timeout.Token);
+            Hold(false);
+        }
+        catch (Exception ex)
+        {
+            // It lapses by itself.
+            LogStepFailed(ex.GetType().Name, ex.Message);
         }
     }
 

@@ -25,7 +25,7 @@ public sealed class EventsOptions
     [Range(typeof(TimeSpan), "00:00:00.020", "00:00:10", ErrorMessage = "Events:PollInterval must be between 20 ms and 10 seconds.")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>Events sequenced and published per step.</summary>
+    /// <summary>Events published per step.</summary>
     [Range(1, 5000, ErrorMessage = "Events:BatchSize must be between 1 and 5,000.")]
     public int BatchSize { get; set; } = 1000;
 }

@@ -12,7 +12,7 @@ namespace CouponLive.Storage;
 /// The outbox in MySQL (see <see cref="IEventStore"/>; the tables: <see cref="MySqlMigrations"/> step 3). The
 /// connections report affected rows, not found rows (<see cref="WithPoolDefaults"/>): an UPDATE that writes the values
 /// a row already has reports 0, so the lease fences are read (locked) rather than taken from an UPDATE's count.
-/// The relay's transactions are READ COMMITTED: no gap locks on the events' indexes to hold up the writers' inserts.
+/// The relay's transactions are READ COMMITTED: no gap locks on the events' key to hold up the writers' inserts.
 /// </summary>
 public sealed partial class MySqlCouponStore
 {
@@ -23,22 +23,38 @@ public sealed partial class MySqlCouponStore
     private const int EventsPerInsert = 1_000;
 
     /// <summary>
-    /// Appends to <paramref name="sql"/> the INSERTs that write <paramref name="events"/> into the outbox, in their order
-    /// (AUTO_INCREMENT positions follow the VALUES list), with each campaign's name as of this transaction; the
-    /// parameters (prefix @e) go to <paramref name="cmd"/>.
+    /// Appends to <paramref name="sql"/> the statements that write <paramref name="events"/> into the outbox at the next
+    /// feed positions, with each campaign's name as of this transaction; the parameters (prefix @e) go to
+    /// <paramref name="cmd"/>. The UPDATE locks the event_sequence row until the transaction ends (always the last
+    /// statements before the commit, after the campaigns' rows) and leaves the new last position in LAST_INSERT_ID(), which the session's next
+    /// statements read (events has no AUTO_INCREMENT to overwrite it).
     /// </summary>
     private static void AppendInsertEvents(MySqlCommand cmd, StringBuilder sql, IReadOnlyList<OutboxEvent> events)
     {
+        // The campaigns' rows first, shared: the inserts' name lookups lock them, and a writer that took them after
+        // event_sequence could deadlock with one that holds them and waits for event_sequence.
+        var campaigns = events.Select(e => e.CampaignId).Distinct().ToList();
+        sql.Append("SELECT COUNT(*) FROM campaigns WHERE campaign_id IN (");
+        for (var i = 0; i < campaigns.Count; i++)
+        {
+            var p = "@ecampaign" + i.ToString(CultureInfo.InvariantCulture);
+            sql.Append(i == 0 ? "" : ", ").Append(p);
+            cmd.Parameters.AddWithValue(p, campaigns[i]);
+        }
+        sql.Append(") LOCK IN SHARE MODE;\n");
+        sql.Append("UPDATE event_sequence SET last_position = LAST_INSERT_ID(last_position + @ecount) WHERE name = 'feed';\n");
+        cmd.Parameters.AddWithValue("@ecount", events.Count);
         var n = 0;
         foreach (var chunk in events.Chunk(EventsPerInsert))
         {
-            sql.Append("INSERT INTO events(event_id, campaign_id, type, subject, `time`, data) VALUES ");
+            sql.Append("INSERT INTO events(feed_position, event_id, campaign_id, type, subject, `time`, data) VALUES ");
             for (var i = 0; i < chunk.Length; i++, n++)
             {
                 var e = chunk[i];
                 var p = "@e" + n.ToString(CultureInfo.InvariantCulture) + "_";
                 // The name from the campaign's row (the same transaction's view of it): JSON_QUOTE makes it a JSON string.
                 sql.Append(i == 0 ? "(" : ", (")
+                    .Append("LAST_INSERT_ID() - @ecount + ").Append((n + 1).ToString(CultureInfo.InvariantCulture)).Append(", ")
                     .Append(p).Append("id, ").Append(p).Append("c, ").Append(p).Append("type, ").Append(p).Append("subject, ").Append(p).Append("at, CONCAT(")
                     .Append(p).Append("head, (SELECT JSON_QUOTE(cm.name) FROM campaigns cm WHERE cm.campaign_id = ").Append(p).Append("c), ")
                     .Append(p).Append("tail))");
@@ -83,38 +99,10 @@ public sealed partial class MySqlCouponStore
         return held == 1;
     }
 
-    public async Task<int?> SequenceEventsAsync(string holder, DateTimeOffset now, int limit, CancellationToken ct)
+    public async Task ReleaseRelayLeaseAsync(string holder, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
-        // The relay's row, locked: sequencing transactions run one after another, so feed positions have no gaps.
-        var next = await conn.ExecuteScalarAsync<long?>(Cmd(
-            "SELECT next_feed FROM event_relay WHERE name = 'relay' AND holder = @holder AND expires_at > @now FOR UPDATE",
-            new { holder, now = ToDb(now) }, ct, tx));
-        if (next is not { } first) return null;
-
-        // A plain read: the committed events only (a writer's uncommitted ones wait for a later round).
-        var positions = (await conn.QueryAsync<long>(Cmd(
-            "SELECT position FROM events WHERE feed_position IS NULL ORDER BY position LIMIT @limit", new { limit }, ct, tx))).AsList();
-        if (positions.Count > 0)
-        {
-            // One UPDATE per event, in position order, all sent in one round trip.
-            await using var cmd = new MySqlCommand { Connection = conn, Transaction = tx };
-            var sql = new StringBuilder();
-            for (var i = 0; i < positions.Count; i++)
-            {
-                var p = i.ToString(CultureInfo.InvariantCulture);
-                sql.Append("UPDATE events SET feed_position = @f").Append(p).Append(" WHERE position = @p").Append(p).Append(";\n");
-                cmd.Parameters.AddWithValue("@f" + p, first + i);
-                cmd.Parameters.AddWithValue("@p" + p, positions[i]);
-            }
-            sql.Append("UPDATE event_relay SET next_feed = next_feed + @count WHERE name = 'relay';");
-            cmd.Parameters.AddWithValue("@count", positions.Count);
-            cmd.CommandText = sql.ToString();
-            await cmd.ExecuteNonQueryAsync(ct);
-        }
-        await tx.CommitAsync(ct);
-        return positions.Count;
+        await conn.ExecuteAsync(Cmd("UPDATE event_relay SET holder = NULL, expires_at = NULL WHERE name = 'relay' AND holder = @holder", new { holder }, ct));
     }
 
     public async Task<IReadOnlyList<StoredEvent>> ListUnsentEventsAsync(int limit, CancellationToken ct) =>
@@ -134,8 +122,9 @@ public sealed partial class MySqlCouponStore
 
         await using (var cmd = new MySqlCommand { Connection = conn, Transaction = tx })
         {
-            var sql = new StringBuilder("UPDATE event_relay SET sent_through = GREATEST(sent_through, @through) WHERE name = 'relay';\n");
+            var sql = new StringBuilder("UPDATE event_relay SET sent_through = GREATEST(sent_through, @through), parked = parked + @count WHERE name = 'relay';\n");
             cmd.Parameters.AddWithValue("@through", through);
+            cmd.Parameters.AddWithValue("@count", parked.Count);
             cmd.Parameters.AddWithValue("@now", ToDb(now));
             for (var i = 0; i < parked.Count; i++)
             {
@@ -157,36 +146,37 @@ public sealed partial class MySqlCouponStore
     public async Task<EventBacklog> GetEventBacklogAsync(CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        // The two oldest candidates are compared here: MySQL's LEAST is NULL when either is.
+        // Key lookups only, however large the outbox has grown.
         await using var r = await conn.ExecuteReaderAsync(Cmd(
             """
-            SELECT
-                (SELECT COUNT(*) FROM events WHERE feed_position IS NULL)
-                    + (SELECT next_feed - 1 - sent_through FROM event_relay WHERE name = 'relay'),
-                (SELECT MIN(`time`) FROM events WHERE feed_position IS NULL),
-                (SELECT `time` FROM events WHERE feed_position = (SELECT sent_through + 1 FROM event_relay WHERE name = 'relay')),
-                (SELECT COUNT(*) FROM events WHERE parked_at IS NOT NULL)
+            SELECT (SELECT last_position FROM event_sequence WHERE name = 'feed') - r.sent_through,
+                   (SELECT `time` FROM events WHERE feed_position = r.sent_through + 1),
+                   r.parked
+            FROM event_relay r WHERE r.name = 'relay'
             """, null, ct));
         await r.ReadAsync(ct);
-        var unsequenced = NullableTime(r, 1);
-        var unsent = NullableTime(r, 2);
-        var oldest = unsequenced is { } a && unsent is { } b ? (a < b ? a : b) : unsequenced ?? unsent;
-        return new EventBacklog(Long(r, 0), oldest, Long(r, 3));
+        return new EventBacklog(Long(r, 0), NullableTime(r, 1), Long(r, 2));
     }
 
     public async Task<int> DeleteSentEventsAsync(DateTimeOffset before, int limit, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        // MySQL cannot delete with a subquery on the same table: ORDER BY ... LIMIT does it in the one statement.
-        // READ COMMITTED: under REPEATABLE READ the scan's gap locks reach the NULLs that sort before the sent range,
-        // where the writers' new events go.
+        // READ COMMITTED: no gap locks past the sent range, where the writers' new events go.
         await using var tx = await conn.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
-        var deleted = await conn.ExecuteAsync(Cmd(
+        // The oldest sent ones, locked; MySQL has no IN (subquery with LIMIT), so the range up to the last of them goes.
+        var oldest = (await conn.QueryAsync<(long Position, long Parked)>(Cmd(
             """
-            DELETE FROM events
+            SELECT feed_position, parked_at IS NOT NULL FROM events
             WHERE feed_position <= (SELECT sent_through FROM event_relay WHERE name = 'relay') AND `time` < @before
-            ORDER BY feed_position LIMIT @limit
-            """, new { before = ToDb(before), limit }, ct, tx));
+            ORDER BY feed_position LIMIT @limit FOR UPDATE
+            """, new { before = ToDb(before), limit }, ct, tx))).AsList();
+        if (oldest.Count == 0) return 0;
+        var deleted = await conn.ExecuteAsync(Cmd(
+            "DELETE FROM events WHERE feed_position <= @through AND `time` < @before",
+            new { through = oldest[^1].Position, before = ToDb(before) }, ct, tx));
+        // The parked ones that go leave the parked count with them.
+        var unparked = oldest.Sum(o => o.Parked);
+        if (unparked > 0) await conn.ExecuteAsync(Cmd("UPDATE event_relay SET parked = parked - @unparked WHERE name = 'relay'", new { unparked }, ct, tx));
         await tx.CommitAsync(ct);
         return deleted;
     }

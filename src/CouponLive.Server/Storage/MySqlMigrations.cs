@@ -147,26 +147,27 @@ internal static class MySqlMigrations
         [
             "ALTER TABLE campaigns ADD COLUMN sequence_reserved BIGINT NOT NULL DEFAULT 0",
         ],
-        // 3: the transactional outbox (PostgresMigrations v7). Each change writes its events here in its own transaction;
-        // the relay holding the lease (event_relay) gives them feed positions, gap-free in one order, publishes them in
-        // it, and moves sent_through past what the broker confirmed. Positions come from AUTO_INCREMENT; the feed from
-        // the relay alone. campaign_id has the type of campaigns.campaign_id, which the insert joins it to.
-        // No partial index (MySQL has none): the UNIQUE key on feed_position finds the unsequenced events, since
-        // NULLs sort first and InnoDB's secondary keys end with the primary key, i.e. it is (feed_position, position).
+        // 3: the transactional outbox (PostgresMigrations v7): insert-only events at feed positions taken from the
+        // locked event_sequence row in each writer's transaction, so they follow commit order with no gap.
+        // campaign_id has the type of campaigns.campaign_id, which the insert reads the name from.
         [
             """
             CREATE TABLE IF NOT EXISTS events (
-                position      BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+                feed_position BIGINT NOT NULL PRIMARY KEY,
                 event_id      CHAR(36) NOT NULL,
                 campaign_id   INT UNSIGNED NOT NULL,
                 type          VARCHAR(100) NOT NULL,
                 subject       VARCHAR(300) NOT NULL,
                 `time`        DATETIME(3) NOT NULL,
                 data          MEDIUMTEXT NOT NULL,
-                feed_position BIGINT NULL,
                 parked_at     DATETIME(3) NULL,
-                last_error    TEXT NULL,
-                CONSTRAINT events_feed_position_key UNIQUE (feed_position)
+                last_error    TEXT NULL
+            ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE={bin}
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS event_sequence (
+                name          VARCHAR(32) NOT NULL PRIMARY KEY,
+                last_position BIGINT NOT NULL
             ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE={bin}
             """,
             """
@@ -174,12 +175,13 @@ internal static class MySqlMigrations
                 name         VARCHAR(32) NOT NULL PRIMARY KEY,
                 holder       VARCHAR(200) NULL,
                 expires_at   DATETIME(3) NULL,
-                next_feed    BIGINT NOT NULL,
-                sent_through BIGINT NOT NULL
+                sent_through BIGINT NOT NULL,
+                parked       BIGINT NOT NULL
             ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE={bin}
             """,
-            // A no-op on a clash: a step cut short is redone whole.
-            "INSERT INTO event_relay(name, holder, expires_at, next_feed, sent_through) VALUES ('relay', NULL, NULL, 1, 0) ON DUPLICATE KEY UPDATE name = name",
+            // No-ops on a clash: a step cut short is redone whole.
+            "INSERT INTO event_sequence(name, last_position) VALUES ('feed', 0) ON DUPLICATE KEY UPDATE name = name",
+            "INSERT INTO event_relay(name, holder, expires_at, sent_through, parked) VALUES ('relay', NULL, NULL, 0, 0) ON DUPLICATE KEY UPDATE name = name",
         ],
     ];
 

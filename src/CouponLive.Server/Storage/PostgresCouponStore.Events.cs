@@ -8,17 +8,21 @@ public sealed partial class PostgresCouponStore
 {
     private const string EventColumns = "feed_position, event_id, campaign_id, type, subject, time, data, parked_at";
 
-    /// <summary>The statement that writes <paramref name="events"/> into the outbox, with each campaign's name as of this transaction.</summary>
+    /// <summary>
+    /// The statement that writes <paramref name="events"/> into the outbox, with each campaign's name as of this
+    /// transaction, at the next feed positions. It locks the event_sequence row until the transaction ends: always the
+    /// last statement before the commit, so that lock is held briefly and is never waited for while holding it.
+    /// </summary>
     private static NpgsqlBatchCommand InsertEvents(IReadOnlyList<OutboxEvent> events)
     {
         var command = new NpgsqlBatchCommand(
             """
-            INSERT INTO events(event_id, campaign_id, type, subject, time, data)
-            SELECT t.id, t.c, t.type, t.subject, t.at, t.head || to_json(cm.name)::text || t.tail
-            FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[])
+            WITH s AS (UPDATE event_sequence SET last_position = last_position + $8 WHERE name = 'feed' RETURNING last_position - $8 AS base)
+            INSERT INTO events(feed_position, event_id, campaign_id, type, subject, time, data)
+            SELECT s.base + t.i, t.id, t.c, t.type, t.subject, t.at, t.head || to_json(cm.name)::text || t.tail
+            FROM s, unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[])
                 WITH ORDINALITY AS t(id, c, type, subject, at, head, tail, i)
             JOIN campaigns cm ON cm.campaign_id = t.c
-            ORDER BY t.i
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.Id).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.CampaignId).ToArray() });
@@ -27,6 +31,7 @@ public sealed partial class PostgresCouponStore
         command.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => ToDb(e.Time)).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.DataHead).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.DataTail).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = (long)events.Count });
         return command;
     }
 
@@ -47,35 +52,11 @@ public sealed partial class PostgresCouponStore
         return await cmd.ExecuteNonQueryAsync(ct) == 1;
     }
 
-    public async Task<int?> SequenceEventsAsync(string holder, DateTimeOffset now, int limit, CancellationToken ct)
+    public async Task ReleaseRelayLeaseAsync(string holder, CancellationToken ct)
     {
-        await using var conn = await _db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        // The relay's row, locked: sequencing transactions run one after another, so feed positions have no gaps.
-        long next;
-        await using (var lease = new NpgsqlCommand("SELECT next_feed FROM event_relay WHERE name = 'relay' AND holder = $1 AND expires_at > $2 FOR UPDATE", conn, tx))
-        {
-            lease.Parameters.Add(new NpgsqlParameter { Value = holder });
-            lease.Parameters.Add(new NpgsqlParameter { Value = ToDb(now) });
-            if (await lease.ExecuteScalarAsync(ct) is not long n) return null;
-            next = n;
-        }
-        await using var sequence = new NpgsqlCommand(
-            """
-            WITH pending AS (
-                SELECT position, $1 + row_number() OVER (ORDER BY position) - 1 AS feed
-                FROM (SELECT position FROM events WHERE feed_position IS NULL ORDER BY position LIMIT $2) p
-            ), sequenced AS (
-                UPDATE events e SET feed_position = pending.feed FROM pending WHERE e.position = pending.position RETURNING 1
-            )
-            UPDATE event_relay SET next_feed = next_feed + (SELECT COUNT(*) FROM sequenced) WHERE name = 'relay'
-            RETURNING next_feed
-            """, conn, tx);
-        sequence.Parameters.Add(new NpgsqlParameter { Value = next });
-        sequence.Parameters.Add(new NpgsqlParameter { Value = limit });
-        var after = (long)(await sequence.ExecuteScalarAsync(ct))!;
-        await tx.CommitAsync(ct);
-        return (int)(after - next);
+        await using var cmd = _db.CreateCommand("UPDATE event_relay SET holder = NULL, expires_at = NULL WHERE name = 'relay' AND holder = $1");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = holder });
+        await cmd.ExecuteNonQueryAsync(ct);
     }
 
     public async Task<IReadOnlyList<StoredEvent>> ListUnsentEventsAsync(int limit, CancellationToken ct) =>
@@ -89,8 +70,8 @@ public sealed partial class PostgresCouponStore
         await using var tx = await conn.BeginTransactionAsync(ct);
         await using var batch = new NpgsqlBatch(conn, tx);
         batch.BatchCommands.Add(Update(
-            "UPDATE event_relay SET sent_through = GREATEST(sent_through, $1) WHERE name = 'relay' AND holder = $2 AND expires_at > $3",
-            through, holder, ToDb(now)));
+            "UPDATE event_relay SET sent_through = GREATEST(sent_through, $1), parked = parked + $4 WHERE name = 'relay' AND holder = $2 AND expires_at > $3",
+            through, holder, ToDb(now), (long)parked.Count));
         if (parked.Count > 0)
         {
             batch.BatchCommands.Add(Update(
@@ -108,15 +89,13 @@ public sealed partial class PostgresCouponStore
 
     public async Task<EventBacklog> GetEventBacklogAsync(CancellationToken ct)
     {
+        // Three key lookups, however large the outbox has grown.
         await using var cmd = _db.CreateCommand(
             """
-            SELECT
-                (SELECT COUNT(*) FROM events WHERE feed_position IS NULL)
-                    + (SELECT next_feed - 1 - sent_through FROM event_relay WHERE name = 'relay'),
-                LEAST(
-                    (SELECT MIN(time) FROM events WHERE feed_position IS NULL),
-                    (SELECT time FROM events WHERE feed_position = (SELECT sent_through + 1 FROM event_relay WHERE name = 'relay'))),
-                (SELECT COUNT(*) FROM events WHERE parked_at IS NOT NULL)
+            SELECT (SELECT last_position FROM event_sequence WHERE name = 'feed') - r.sent_through,
+                   (SELECT time FROM events WHERE feed_position = r.sent_through + 1),
+                   r.parked
+            FROM event_relay r WHERE r.name = 'relay'
             """);
         await using var r = await cmd.ExecuteReaderAsync(ct);
         await r.ReadAsync(ct);
@@ -125,16 +104,24 @@ public sealed partial class PostgresCouponStore
 
     public async Task<int> DeleteSentEventsAsync(DateTimeOffset before, int limit, CancellationToken ct)
     {
+        // The parked ones that go leave the parked count with them.
         await using var cmd = _db.CreateCommand(
             """
-            DELETE FROM events WHERE position IN (
-                SELECT position FROM events
-                WHERE feed_position <= (SELECT sent_through FROM event_relay WHERE name = 'relay') AND time < $1
-                ORDER BY feed_position LIMIT $2)
+            WITH gone AS (
+                DELETE FROM events WHERE feed_position IN (
+                    SELECT feed_position FROM events
+                    WHERE feed_position <= (SELECT sent_through FROM event_relay WHERE name = 'relay') AND time < $1
+                    ORDER BY feed_position LIMIT $2)
+                RETURNING parked_at
+            ), unparked AS (
+                UPDATE event_relay SET parked = parked - (SELECT COUNT(*) FROM gone WHERE parked_at IS NOT NULL)
+                WHERE name = 'relay' AND EXISTS (SELECT 1 FROM gone WHERE parked_at IS NOT NULL)
+            )
+            SELECT COUNT(*)::int FROM gone
             """);
         cmd.Parameters.Add(new NpgsqlParameter { Value = ToDb(before) });
         cmd.Parameters.Add(new NpgsqlParameter { Value = limit });
-        return await cmd.ExecuteNonQueryAsync(ct);
+        return (int)(await cmd.ExecuteScalarAsync(ct))!;
     }
 
     private async Task<List<StoredEvent>> QueryEventsAsync(string sql, object[] values, CancellationToken ct)

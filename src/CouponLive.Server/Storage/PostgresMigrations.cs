@@ -145,32 +145,35 @@ internal static class PostgresMigrations
         -- 0 for existing campaigns: a rebuild starts above their highest stored sequence anyway.
         ALTER TABLE campaigns ADD COLUMN sequence_reserved bigint NOT NULL DEFAULT 0;
         """,
-        // v7: the transactional outbox. Each change writes its events here in its own transaction; the relay holding the
-        // lease (event_relay) gives them feed positions, gap-free in one order, publishes them in it, and moves
-        // sent_through past what the broker confirmed. Positions come from the identity; the feed from the relay alone.
+        // v7: the transactional outbox. Each change writes its events here in its own transaction, at feed positions
+        // taken from event_sequence: its row stays locked until that transaction commits, so positions follow commit
+        // order with no gap (a rollback gives its positions back) and a reader never sees a later one before an earlier.
+        // Insert-only: the relay reads past sent_through (event_relay, with its lease) and never rewrites an event.
         """
         CREATE TABLE events (
-            position      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            feed_position bigint PRIMARY KEY,
             event_id      uuid NOT NULL,
             campaign_id   bigint NOT NULL,
             type          text COLLATE "C" NOT NULL,
             subject       text COLLATE "C" NOT NULL,
             time          timestamptz NOT NULL,
             data          text NOT NULL,
-            feed_position bigint UNIQUE,
             parked_at     timestamptz,
             last_error    text
         );
-        -- What the relay has not sequenced yet: small, and only ever read from its start.
-        CREATE INDEX events_unsequenced ON events(position) WHERE feed_position IS NULL;
+        CREATE TABLE event_sequence (
+            name          text PRIMARY KEY,
+            last_position bigint NOT NULL
+        );
+        INSERT INTO event_sequence(name, last_position) VALUES ('feed', 0);
         CREATE TABLE event_relay (
             name         text PRIMARY KEY,
             holder       text,
             expires_at   timestamptz,
-            next_feed    bigint NOT NULL,
-            sent_through bigint NOT NULL
+            sent_through bigint NOT NULL,
+            parked       bigint NOT NULL
         );
-        INSERT INTO event_relay(name, next_feed, sent_through) VALUES ('relay', 1, 0);
+        INSERT INTO event_relay(name, sent_through, parked) VALUES ('relay', 0, 0);
         """,
     ];
 

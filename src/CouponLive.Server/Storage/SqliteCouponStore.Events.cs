@@ -4,7 +4,7 @@ using Microsoft.Data.Sqlite;
 
 namespace CouponLive.Storage;
 
-/// <summary>The outbox in SQLite (see <see cref="IEventStore"/>; the table: <see cref="SqliteMigrations"/> v7).</summary>
+/// <summary>The outbox in SQLite (see <see cref="IEventStore"/>; the tables: <see cref="SqliteMigrations"/> v7).</summary>
 public sealed partial class SqliteCouponStore
 {
     private const string EventColumns =
@@ -71,25 +71,10 @@ public sealed partial class SqliteCouponStore
             new { holder, expires = (now + ttl).ToUnixTimeMilliseconds(), now = now.ToUnixTimeMilliseconds() }) == 1;
     }
 
-    public async Task<int?> SequenceEventsAsync(string holder, DateTimeOffset now, int limit, CancellationToken ct)
+    public async Task ReleaseRelayLeaseAsync(string holder, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        // BEGIN IMMEDIATE: the write lock from the start, so sequencing runs one at a time and feed positions have no gaps.
-        await using var tx = conn.BeginTransaction(deferred: false);
-        var next = await conn.ExecuteScalarAsync<long?>(
-            "SELECT next_feed FROM event_relay WHERE name = 'relay' AND holder = @holder AND expires_at > @now",
-            new { holder, now = now.ToUnixTimeMilliseconds() }, tx);
-        if (next is null) return null;
-        var sequenced = await conn.ExecuteAsync(
-            """
-            UPDATE events SET feed_position = p.feed
-            FROM (SELECT position, @next + row_number() OVER (ORDER BY position) - 1 AS feed
-                  FROM (SELECT position FROM events WHERE feed_position IS NULL ORDER BY position LIMIT @limit)) AS p
-            WHERE events.position = p.position
-            """, new { next, limit }, tx);
-        await conn.ExecuteAsync("UPDATE event_relay SET next_feed = next_feed + @sequenced WHERE name = 'relay'", new { sequenced }, tx);
-        await tx.CommitAsync(ct);
-        return sequenced;
+        await conn.ExecuteAsync("UPDATE event_relay SET holder = NULL, expires_at = NULL WHERE name = 'relay' AND holder = @holder", new { holder });
     }
 
     public async Task<IReadOnlyList<StoredEvent>> ListUnsentEventsAsync(int limit, CancellationToken ct) =>
@@ -104,8 +89,8 @@ public sealed partial class SqliteCouponStore
         var at = now.ToUnixTimeMilliseconds();
         // The fence first: without the lease nothing is parked either (the transaction is rolled back on dispose).
         if (await conn.ExecuteAsync(
-                "UPDATE event_relay SET sent_through = MAX(sent_through, @through) WHERE name = 'relay' AND holder = @holder AND expires_at > @now",
-                new { through, holder, now = at }, tx) != 1)
+                "UPDATE event_relay SET sent_through = MAX(sent_through, @through), parked = parked + @count WHERE name = 'relay' AND holder = @holder AND expires_at > @now",
+                new { through, count = parked.Count, holder, now = at }, tx) != 1)
             return false;
         if (parked.Count > 0)
         {
@@ -122,17 +107,13 @@ public sealed partial class SqliteCouponStore
     public async Task<EventBacklog> GetEventBacklogAsync(CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        // The aggregate MIN over both candidates: unlike PostgreSQL's LEAST, SQLite's two-argument MIN gives NULL if either is NULL.
+        // Key lookups only: the newest position is AUTOINCREMENT's (absent until the first event).
         var (pending, oldest, parked) = await conn.QuerySingleAsync<(long, long?, long)>(
             """
-            SELECT
-                (SELECT COUNT(*) FROM events WHERE feed_position IS NULL)
-                    + (SELECT next_feed - 1 - sent_through FROM event_relay WHERE name = 'relay'),
-                (SELECT MIN(t) FROM (
-                    SELECT MIN(time) AS t FROM events WHERE feed_position IS NULL
-                    UNION ALL
-                    SELECT time FROM events WHERE feed_position = (SELECT sent_through + 1 FROM event_relay WHERE name = 'relay'))),
-                (SELECT COUNT(*) FROM events WHERE parked_at IS NOT NULL)
+            SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) - r.sent_through,
+                   (SELECT time FROM events WHERE feed_position = r.sent_through + 1),
+                   r.parked
+            FROM event_relay r WHERE r.name = 'relay'
             """);
         return new EventBacklog(pending, FromMs(oldest), parked);
     }
@@ -140,13 +121,21 @@ public sealed partial class SqliteCouponStore
     public async Task<int> DeleteSentEventsAsync(DateTimeOffset before, int limit, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        return await conn.ExecuteAsync(
+        await using var tx = conn.BeginTransaction(deferred: false);
+        var selected = new { before = before.ToUnixTimeMilliseconds(), limit };
+        const string Oldest =
             """
-            DELETE FROM events WHERE position IN (
-                SELECT position FROM events
-                WHERE feed_position <= (SELECT sent_through FROM event_relay WHERE name = 'relay') AND time < @before
-                ORDER BY feed_position LIMIT @limit)
-            """, new { before = before.ToUnixTimeMilliseconds(), limit });
+            SELECT feed_position FROM events
+            WHERE feed_position <= (SELECT sent_through FROM event_relay WHERE name = 'relay') AND time < @before
+            ORDER BY feed_position LIMIT @limit
+            """;
+        // The parked ones that go leave the parked count with them.
+        await conn.ExecuteAsync(
+            $"UPDATE event_relay SET parked = parked - (SELECT COUNT(*) FROM events WHERE parked_at IS NOT NULL AND feed_position IN ({Oldest})) WHERE name = 'relay'",
+            selected, tx);
+        var deleted = await conn.ExecuteAsync($"DELETE FROM events WHERE feed_position IN ({Oldest})", selected, tx);
+        await tx.CommitAsync(ct);
+        return deleted;
     }
 
     private async Task<List<StoredEvent>> QueryEventsAsync(string sql, object parameters, CancellationToken ct)

@@ -156,33 +156,29 @@ internal static class SqliteMigrations
         """
         ALTER TABLE campaigns ADD COLUMN sequence_reserved INTEGER NOT NULL DEFAULT 0;
         """,
-        // v7: the transactional outbox (see PostgresMigrations v7). Each change writes its events here in its own
-        // transaction; the relay holding the lease (event_relay) gives them feed positions, gap-free in one order,
-        // publishes them in it, and moves sent_through past what the broker confirmed. AUTOINCREMENT: a position is
-        // never handed out again once the newest events are deleted; the feed comes from the relay alone.
+        // v7: the transactional outbox (see PostgresMigrations v7). SQLite has one writer at a time, so the feed
+        // position is the row id: AUTOINCREMENT hands them out in commit order, takes back a rolled-back one with its
+        // transaction, and never hands out again one whose event was deleted.
         """
         CREATE TABLE events (
-            position      INTEGER PRIMARY KEY AUTOINCREMENT,
+            feed_position INTEGER PRIMARY KEY AUTOINCREMENT,
             event_id      TEXT NOT NULL,
             campaign_id   INTEGER NOT NULL,
             type          TEXT NOT NULL,
             subject       TEXT NOT NULL,
             time          INTEGER NOT NULL,
             data          TEXT NOT NULL,
-            feed_position INTEGER UNIQUE,
             parked_at     INTEGER,
             last_error    TEXT
         );
-        -- What the relay has not sequenced yet: small, and only ever read from its start.
-        CREATE INDEX events_unsequenced ON events(position) WHERE feed_position IS NULL;
         CREATE TABLE event_relay (
             name         TEXT PRIMARY KEY,
             holder       TEXT,
             expires_at   INTEGER,
-            next_feed    INTEGER NOT NULL,
-            sent_through INTEGER NOT NULL
+            sent_through INTEGER NOT NULL,
+            parked       INTEGER NOT NULL
         );
-        INSERT INTO event_relay(name, holder, expires_at, next_feed, sent_through) VALUES ('relay', NULL, NULL, 1, 0);
+        INSERT INTO event_relay(name, holder, expires_at, sent_through, parked) VALUES ('relay', NULL, NULL, 0, 0);
         """,
     ];
 

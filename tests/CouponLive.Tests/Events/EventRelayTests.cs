@@ -68,7 +68,7 @@ public sealed class EventRelayTests : IAsyncDisposable
 
     private EventRelay Relay(SqliteCouponStore store, RecordingBroker broker) =>
         new(store, broker, new EventMetrics(_services.GetRequiredService<IMeterFactory>(), TimeProvider.System),
-            Options.Create(new EventsOptions { LeaseTime = TimeSpan.FromSeconds(1), PollInterval = TimeSpan.FromMilliseconds(20), BatchSize = 7 }),
+            Options.Create(new EventsOptions { LeaseTime = TimeSpan.FromSeconds(3), PollInterval = TimeSpan.FromMilliseconds(20), BatchSize = 7 }),
             TimeProvider.System, NullLogger<EventRelay>.Instance);
 
     private static async Task WaitUntilAsync(Func<bool> done, string what)

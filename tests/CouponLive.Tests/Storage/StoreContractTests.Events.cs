@@ -9,15 +9,11 @@ public abstract partial class StoreContractTests
 {
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(5);
 
-    /// <summary>Every event the outbox holds, sequenced by a relay named <paramref name="holder"/> at <paramref name="now"/>.</summary>
-    private static async Task<IReadOnlyList<StoredEvent>> FeedAsync(ICouponStore store, DateTimeOffset? now = null, string holder = "relay-a")
-    {
-        var events = (IEventStore)store;
-        var at = now ?? T0;
-        Assert.True(await events.HoldRelayLeaseAsync(holder, at, Lease, Ct));
-        Assert.NotNull(await events.SequenceEventsAsync(holder, at, 5000, Ct));
-        return await events.ReadEventFeedAsync(0, 5000, Ct);
-    }
+    /// <summary>Every event the outbox holds, in feed order.</summary>
+    private static async Task<IReadOnlyList<StoredEvent>> FeedAsync(ICouponStore store) => await ((IEventStore)store).ReadEventFeedAsync(0, 5000, Ct);
+
+    /// <summary>Makes the store's own database refuse every event insert (a trigger), or stop refusing: a real failure at that step.</summary>
+    protected abstract Task RefuseEventInsertsAsync(bool refuse);
 
     private static JsonElement Data(StoredEvent e) => JsonDocument.Parse(e.Data).RootElement;
 
@@ -80,6 +76,46 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task A_change_whose_event_cannot_be_written_is_rolled_back_whole()
+    {
+        var (store, id) = await CampaignAsync(10);
+        await store.CommitAsync([Coupon(id, 1, "alice")], Ct);
+        var campaign = (await store.GetCampaignAsync(id, Ct))!;
+        var campaigns = await store.ListCampaignIdsAsync(100, Ct);
+
+        await RefuseEventInsertsAsync(true);
+        await Assert.ThrowsAnyAsync<Exception>(() => store.CommitAsync([Coupon(id, 2, "bob"), Coupon(id, 3, "carol")], Ct));
+        await Assert.ThrowsAnyAsync<Exception>(() => store.RedeemCouponAsync(id, 1, "order-1", T0, Ct));
+        await Assert.ThrowsAnyAsync<Exception>(() => store.RevokeCouponAsync(id, 1, T0, Ct));
+        await using (var edit = (await store.BeginCampaignEditAsync(id, Ct))!)
+        {
+            Assert.True(await edit.WriteAsync(edit.Current with { Version = campaign.Version + 1, PausedAt = T0 }, Ct));
+            await Assert.ThrowsAnyAsync<Exception>(() => edit.CommitAsync(new AuditEntry(T0, "operator", "pause", [new AuditChange("status", "active", "paused")]), Ct));
+        }
+        await Assert.ThrowsAnyAsync<Exception>(() => store.TryCreateCampaignAsync(Definition("refused", 5), T0, Ct));
+        await RefuseEventInsertsAsync(false);
+
+        // Nothing of the refused changes stayed: not the coupons, the counters, the redemption, the pause, the audit row, the campaign.
+        var counts = await store.GetCountsAsync(id, Ct);
+        Assert.Equal((1, 1, 0), (counts.Issued, counts.IssuedPerWindow[0], counts.Redeemed));
+        Assert.Null(await store.FindCouponAsync(id, 2, Ct));
+        var alice = (await store.FindCouponAsync(id, 1, Ct))!;
+        Assert.Null(alice.RedeemedAt);
+        var unchanged = (await store.GetCampaignAsync(id, Ct))!;
+        Assert.Equal((campaign.Version, campaign.PausedAt, campaign.State), (unchanged.Version, unchanged.PausedAt, unchanged.State));
+        Assert.Empty(await store.ListAuditAsync(id, 10, Ct));
+        Assert.Equal(campaigns, await store.ListCampaignIdsAsync(100, Ct));
+        Assert.Null(await store.FindCampaignIdByNameAsync("refused", Ct));
+        await AssertInvariantsHoldAsync(store, id, 1);
+
+        // And the store goes on: the refused commit again, written once, its events after the others with no gap.
+        Assert.All(await store.CommitAsync([Coupon(id, 2, "bob"), Coupon(id, 3, "carol")], Ct), o => Assert.Equal(CommitStatus.Inserted, o.Status));
+        var feed = await FeedAsync(store);
+        Assert.Equal([EventTypes.CampaignCreated, EventTypes.CouponIssued, EventTypes.CouponIssued, EventTypes.CouponIssued], feed.Select(e => e.Type));
+        Assert.Equal([1L, 2, 3, 4], feed.Select(e => e.FeedPosition));
+    }
+
+    [Fact]
     public async Task A_grant_that_finishes_writes_its_event_once()
     {
         var (store, id) = await CampaignAsync(10);
@@ -99,6 +135,42 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task Writers_at_once_fill_the_feed_without_a_gap_and_a_reader_never_sees_a_later_event_before_an_earlier()
+    {
+        var (store, id) = await CampaignAsync(1000);
+        var events = (IEventStore)store;
+        using var writing = new CancellationTokenSource();
+        var reads = 0;
+        var reader = Task.Run(async () =>
+        {
+            while (!writing.IsCancellationRequested)
+            {
+                var seen = await events.ReadEventFeedAsync(0, 5000, Ct);
+                Assert.Equal(Enumerable.Range(1, seen.Count).Select(i => (long)i), seen.Select(e => e.FeedPosition));
+                reads++;
+            }
+        }, Ct);
+        await Task.WhenAll(Enumerable.Range(0, 6).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < 40; i++)
+            {
+                var sequence = w * 40 + i + 1;
+                await store.CommitAsync([Coupon(id, sequence, $"user-{sequence}")], Ct);
+                if (i % 10 == 9) await store.RevokeCouponAsync(id, sequence, T0, Ct);
+            }
+        }, Ct)));
+        await writing.CancelAsync();
+        await reader;
+
+        var feed = await FeedAsync(store);
+        Assert.True(reads > 0);
+        Assert.Equal(Enumerable.Range(1, 1 + 240 + 24).Select(i => (long)i), feed.Select(e => e.FeedPosition));
+        Assert.Equal(240, feed.Count(e => e.Type == EventTypes.CouponIssued));
+        Assert.Equal(24, feed.Count(e => e.Type == EventTypes.CouponRevoked));
+        Assert.Equal(feed.Count, feed.Select(e => e.Id).Distinct().Count());
+    }
+
+    [Fact]
     public async Task The_relay_lease_has_one_holder_and_a_lapsed_holder_moves_nothing()
     {
         var (store, id) = await CampaignAsync(100);
@@ -108,18 +180,14 @@ public abstract partial class StoreContractTests
         Assert.True(await events.HoldRelayLeaseAsync("a", T0, Lease, Ct));
         Assert.True(await events.HoldRelayLeaseAsync("a", T0, Lease, Ct));          // renewed, same expiry
         Assert.False(await events.HoldRelayLeaseAsync("b", T0.AddSeconds(4), Lease, Ct));
-        Assert.Null(await events.SequenceEventsAsync("b", T0.AddSeconds(4), 100, Ct));
-        Assert.Equal(4, await events.SequenceEventsAsync("a", T0.AddSeconds(1), 4, Ct));
-        Assert.Equal(new EventBacklog(11, (await events.ReadEventFeedAsync(0, 1, Ct))[0].Time, 0), await events.GetEventBacklogAsync(Ct));
-
-        // a's lease lapses; b takes over and goes on from where a left the feed.
-        Assert.True(await events.HoldRelayLeaseAsync("b", T0.AddSeconds(6), Lease, Ct));
-        Assert.Null(await events.SequenceEventsAsync("a", T0.AddSeconds(6), 100, Ct));
-        Assert.False(await events.MarkEventsSentAsync("a", T0.AddSeconds(6), 4, [], Ct));
-        Assert.Equal(7, await events.SequenceEventsAsync("b", T0.AddSeconds(6), 100, Ct));
-        Assert.Equal(0, await events.SequenceEventsAsync("b", T0.AddSeconds(6), 100, Ct));
+        Assert.False(await events.MarkEventsSentAsync("b", T0.AddSeconds(4), 4, [], Ct));
         var feed = await events.ReadEventFeedAsync(0, 100, Ct);
         Assert.Equal(Enumerable.Range(1, 11).Select(i => (long)i), feed.Select(e => e.FeedPosition));
+        Assert.Equal(new EventBacklog(11, feed[0].Time, 0), await events.GetEventBacklogAsync(Ct));
+
+        // a's lease lapses; b takes over, and a moves nothing any more.
+        Assert.True(await events.HoldRelayLeaseAsync("b", T0.AddSeconds(6), Lease, Ct));
+        Assert.False(await events.MarkEventsSentAsync("a", T0.AddSeconds(6), 4, [], Ct));
         Assert.Equal(feed, await events.ListUnsentEventsAsync(100, Ct));
 
         Assert.True(await events.MarkEventsSentAsync("b", T0.AddSeconds(7), 5, [new ParkedEvent(3, "too large")], Ct));
@@ -128,10 +196,25 @@ public abstract partial class StoreContractTests
         Assert.Equal(new EventBacklog(6, feed[5].Time, 1), await events.GetEventBacklogAsync(Ct));
         Assert.NotNull((await events.ReadEventFeedAsync(2, 1, Ct))[0].ParkedAt);
 
-        // Retention deletes sent events only, oldest first.
+        // A holder that stops hands over at once: another takes the lease before it would have lapsed.
+        await events.ReleaseRelayLeaseAsync("a", Ct);                                // not a's: nothing changes
+        Assert.False(await events.HoldRelayLeaseAsync("c", T0.AddSeconds(8), Lease, Ct));
+        await events.ReleaseRelayLeaseAsync("b", Ct);
+        Assert.True(await events.HoldRelayLeaseAsync("c", T0.AddSeconds(8), Lease, Ct));
+        Assert.False(await events.MarkEventsSentAsync("b", T0.AddSeconds(8), 6, [], Ct));
+
+        // Retention deletes sent events only, oldest first, and the parked one leaves the count with it.
         Assert.Equal(3, await events.DeleteSentEventsAsync(DateTimeOffset.UtcNow.AddDays(1), 3, Ct));
+        Assert.Equal(new EventBacklog(6, feed[5].Time, 0), await events.GetEventBacklogAsync(Ct));
         Assert.Equal(2, await events.DeleteSentEventsAsync(DateTimeOffset.UtcNow.AddDays(1), 3, Ct));
         Assert.Equal(0, await events.DeleteSentEventsAsync(DateTimeOffset.UtcNow.AddDays(1), 3, Ct));
         Assert.Equal(feed.Skip(5), await events.ReadEventFeedAsync(0, 100, Ct));
+
+        // Positions are never handed out again, even once the newest events are gone.
+        Assert.True(await events.MarkEventsSentAsync("c", T0.AddSeconds(9), 11, [], Ct));
+        Assert.Equal(6, await events.DeleteSentEventsAsync(DateTimeOffset.UtcNow.AddDays(1), 100, Ct));
+        await store.CommitAsync([Coupon(id, 11, "user-11")], Ct);
+        Assert.Equal([12L], (await events.ReadEventFeedAsync(0, 100, Ct)).Select(e => e.FeedPosition));
+        Assert.Equal(new EventBacklog(1, (await events.ReadEventFeedAsync(0, 1, Ct))[0].Time, 0), await events.GetEventBacklogAsync(Ct));
     }
 }

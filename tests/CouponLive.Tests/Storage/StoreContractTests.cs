@@ -667,6 +667,16 @@ public sealed class SqliteStoreContractTests : StoreContractTests
             """, new { c.CampaignId, c.Sequence, c.UserId, c.Code, At = c.IssuedAt.ToUnixTimeMilliseconds() });
     }
 
+    protected override async Task RefuseEventInsertsAsync(bool refuse)
+    {
+        await using var conn = new SqliteConnection($"Data Source={Path.Combine(_folder, "couponlive.db")}");
+        await conn.OpenAsync(Ct);
+        await conn.ExecuteAsync(refuse
+            // Not RAISE(): that is a constraint failure, which the store takes for a refused row; a malformed JSON is an error.
+            ? "CREATE TRIGGER refuse_events BEFORE INSERT ON events BEGIN SELECT json('injected: the outbox refuses'); END"
+            : "DROP TRIGGER refuse_events");
+    }
+
     protected override ValueTask DropDatabaseAsync()
     {
         SqliteConnection.ClearAllPools(); // pooled connections keep the file open
@@ -730,6 +740,18 @@ public sealed class PostgresStoreContractTests : StoreContractTests
             UPDATE campaigns SET issued_count = issued_count + 1 WHERE campaign_id = @CampaignId;
             UPDATE campaign_windows SET issued_count = issued_count + 1 WHERE campaign_id = @CampaignId AND window_index = 0;
             """, new { c.CampaignId, c.Sequence, c.UserId, c.Code, At = c.IssuedAt });
+    }
+
+    protected override async Task RefuseEventInsertsAsync(bool refuse)
+    {
+        await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(_admin) { Database = _database }.ConnectionString);
+        await conn.OpenAsync(Ct);
+        await conn.ExecuteAsync(refuse
+            ? """
+              CREATE FUNCTION refuse_events() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected: the outbox refuses'; END $$;
+              CREATE TRIGGER refuse_events BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse_events();
+              """
+            : "DROP TRIGGER refuse_events ON events; DROP FUNCTION refuse_events();");
     }
 
     [Fact]
@@ -818,6 +840,15 @@ public sealed class MySqlStoreContractTests : StoreContractTests
         await using var store = MySqlCouponStore.Open(closed);
         var coupon = new IssuedCoupon(1, "u", 1, "0000000000", DateTimeOffset.UnixEpoch, CouponSource.Window(0));
         await Assert.ThrowsAnyAsync<MySqlException>(() => store.CommitAsync([coupon], Ct));
+    }
+
+    protected override async Task RefuseEventInsertsAsync(bool refuse)
+    {
+        await using var conn = new MySqlConnection(TestDatabase);
+        await conn.OpenAsync(Ct);
+        await conn.ExecuteAsync(refuse
+            ? "CREATE TRIGGER refuse_events BEFORE INSERT ON events FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected: the outbox refuses'"
+            : "DROP TRIGGER refuse_events");
     }
 
     protected override async ValueTask DropDatabaseAsync()
