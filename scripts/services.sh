@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Private Redis, PostgreSQL and MariaDB for CouponLive tests and local development, on 127.0.0.1 only.
-# Everything lives under $ROOT/.data (override: COUPONLIVE_SERVICES_DIR); the system's default
-# PostgreSQL cluster, MariaDB and Redis are never touched.
+# Private Redis, PostgreSQL, MariaDB, RabbitMQ and an SQS endpoint for CouponLive tests and local
+# development, on 127.0.0.1 only. Everything lives under $ROOT/.data (override: COUPONLIVE_SERVICES_DIR);
+# the system's default PostgreSQL cluster, MariaDB, Redis and RabbitMQ service are never touched.
+# RabbitMQ is a node of our own (port, epmd, cookie, data), durable across stop-rabbitmq/start-rabbitmq;
+# the SQS endpoint is fauxqs (tests/brokers/sqs-server.mjs), in memory: stop-sqs loses its queues.
 #
-# Usage: scripts/services.sh start|postgres|stop|status|env|reset-db|stop-postgres|start-postgres|stop-mysql|start-mysql|restart-redis|stop-redis|start-redis
+# Usage: scripts/services.sh start|postgres|stop|status|env|reset-db|stop-postgres|start-postgres|stop-mysql|start-mysql|restart-redis|stop-redis|start-redis|stop-rabbitmq|start-rabbitmq|stop-sqs|start-sqs
 # (postgres: install and start PostgreSQL only, for scripts/cluster.sh, which brings its own Redis)
 set -euo pipefail
 
@@ -12,6 +14,9 @@ DATA="${COUPONLIVE_SERVICES_DIR:-$ROOT/.data}"
 REDIS_PORT="${COUPONLIVE_REDIS_PORT:-6391}"
 PG_PORT="${COUPONLIVE_POSTGRES_PORT:-5433}"
 MYSQL_PORT="${COUPONLIVE_MYSQL_PORT:-3307}"
+RABBITMQ_PORT="${COUPONLIVE_RABBITMQ_PORT:-5673}"
+RABBITMQ_EPMD_PORT="${COUPONLIVE_RABBITMQ_EPMD_PORT:-4370}"  # the system's epmd, if any, has 4369
+SQS_PORT="${COUPONLIVE_SQS_PORT:-9325}"
 HOST=127.0.0.1
 TIMEOUT=30
 
@@ -24,11 +29,24 @@ MYSQL_DIR="$DATA/mariadb"
 MYSQL_DATA="$MYSQL_DIR/data"
 MYSQL_PIDFILE="$MYSQL_DIR/mariadb.pid"
 MYSQL_LOG="$MYSQL_DIR/mariadb.log"
+RABBITMQ_BIN=/usr/lib/rabbitmq/bin  # the real scripts; /usr/sbin's wrappers switch to the system's rabbitmq user
+RABBITMQ_DIR="$DATA/rabbitmq"
+RABBITMQ_NODE="couponlive-$RABBITMQ_PORT@localhost"  # unique per port: instances may share one epmd
+RABBITMQ_PIDFILE="$RABBITMQ_DIR/rabbitmq.pid"
+RABBITMQ_LOG="$RABBITMQ_DIR/log/$RABBITMQ_NODE.log"
+RABBITMQ_STARTUP_LOG="$RABBITMQ_DIR/startup.log"
+RABBITMQ_TIMEOUT=60  # a boot takes ~7 s with both cores busy (the first one creates the database)
+BROKERS_DIR="$ROOT/tests/brokers"
+SQS_DIR="$DATA/sqs"
+SQS_PIDFILE="$SQS_DIR/fauxqs.pid"
+SQS_LOG="$SQS_DIR/fauxqs.log"
 
 # Development-only credentials (not a secret; never use them outside loopback test instances).
 DB_NAME=couponlive
 DB_USER=couponlive
 DB_PASSWORD=couponlive-dev
+MQ_USER=couponlive
+MQ_PASSWORD=couponlive-dev
 
 log() { echo "services: $*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -71,6 +89,8 @@ ensure_installed() {
   command -v redis-server >/dev/null && command -v redis-cli >/dev/null || pkgs+=(redis-server)
   pg_bindir >/dev/null || pkgs+=(postgresql)
   command -v mariadbd >/dev/null && command -v mariadb-install-db >/dev/null || pkgs+=(mariadb-server)
+  [ -x "$RABBITMQ_BIN/rabbitmq-server" ] || pkgs+=(rabbitmq-server)
+  command -v ss >/dev/null || pkgs+=(iproute2)
   if [ ${#pkgs[@]} -gt 0 ]; then apt_install "${pkgs[@]}"; fi
   PGBIN=$(pg_bindir) || die "PostgreSQL binaries not found under /usr/lib/postgresql"
 }
@@ -85,6 +105,9 @@ wait_for() {
     sleep 0.2
   done
 }
+
+# True if something accepts TCP connections on host $1, port $2.
+tcp_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
 # A zombie counts as gone: a container's PID 1 may take a while to reap daemons.
 pid_gone() {
@@ -121,16 +144,19 @@ appendonly no
 EOF
 }
 
-# Like wait_for, but gives up early: redis writes its pidfile only once listening, so no live
-# pidfile after a short grace means it exited during startup (e.g. port in use).
-wait_redis() {
-  local deadline=$((SECONDS + TIMEOUT)) grace=$((SECONDS + 3))
-  until redis_running; do
+# Like wait_for, but gives up early: no live pidfile after a short grace means the server exited
+# during startup (e.g. port in use). Usage: wait_started timeout grace running-check pid-function comm
+wait_started() {
+  local deadline=$((SECONDS + $1)) grace=$((SECONDS + $2)) running=$3 pidfn=$4 comm=$5
+  until "$running"; do
     [ "$SECONDS" -lt "$deadline" ] || return 1
-    if [ "$SECONDS" -ge "$grace" ] && ! pid_is "$(redis_pid)" redis-server; then return 1; fi
+    if [ "$SECONDS" -ge "$grace" ] && ! pid_is "$("$pidfn")" "$comm"; then return 1; fi
     sleep 0.2
   done
 }
+
+# redis writes its pidfile only once listening.
+wait_redis() { wait_started "$TIMEOUT" 3 redis_running redis_pid redis-server; }
 
 start_redis() {
   if redis_running; then log "redis already running (pid $(redis_pid))"; return; fi
@@ -338,12 +364,155 @@ stop_mysql() {
   log "mariadb stopped"
 }
 
+# ---------------------------------------------------------------- rabbitmq
+
+# Our node's environment, for the server and rabbitmqctl alike (env "${RABBITMQ_ENV[@]}" $RABBITMQ_BIN/rabbitmqctl).
+# HOME holds the node's private Erlang cookie (the first start creates it); naming absent env and
+# advanced config files keeps /etc/rabbitmq out; Erlang distribution listens on loopback only.
+RABBITMQ_ENV=(
+  HOME="$RABBITMQ_DIR"
+  RABBITMQ_NODENAME="$RABBITMQ_NODE"
+  RABBITMQ_NODE_IP_ADDRESS="$HOST"
+  RABBITMQ_NODE_PORT="$RABBITMQ_PORT"
+  RABBITMQ_DIST_PORT=$((RABBITMQ_PORT + 20000))
+  ERL_EPMD_PORT="$RABBITMQ_EPMD_PORT"
+  ERL_EPMD_ADDRESS="$HOST"
+  RABBITMQ_CONF_ENV_FILE="$RABBITMQ_DIR/rabbitmq-env.conf"
+  RABBITMQ_CONFIG_FILE="$RABBITMQ_DIR/rabbitmq.conf"
+  RABBITMQ_ADVANCED_CONFIG_FILE="$RABBITMQ_DIR/advanced.config"
+  RABBITMQ_ENABLED_PLUGINS_FILE="$RABBITMQ_DIR/enabled_plugins"
+  RABBITMQ_MNESIA_BASE="$RABBITMQ_DIR/mnesia"
+  RABBITMQ_LOG_BASE="$RABBITMQ_DIR/log"
+  RABBITMQ_PID_FILE="$RABBITMQ_PIDFILE"
+  RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+  RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+  ERL_CRASH_DUMP="$RABBITMQ_DIR/erl_crash.dump"
+)
+
+rabbitmq_pid() { if [ -f "$RABBITMQ_PIDFILE" ]; then head -n 1 "$RABBITMQ_PIDFILE"; fi; }
+# The node writes its pidfile early; the AMQP listener opens last, once the database and durable queues
+# are recovered. ss checks that the listener is the node's: not just anything on that port.
+rabbitmq_running() {
+  local pid
+  pid=$(rabbitmq_pid)
+  pid_is "$pid" beam.smp && ss -Hltnp "sport = :$RABBITMQ_PORT" 2>/dev/null | grep -qF "pid=$pid,"
+}
+
+# Rewritten on every start. The default user is created on the first boot of an empty database only
+# (delete $RABBITMQ_DIR to change it); there is no guest user then.
+write_rabbitmq_conf() {
+  mkdir -p "$RABBITMQ_DIR/log"
+  echo '[].' >"$RABBITMQ_DIR/enabled_plugins"  # no management plugin, nor any other
+  cat >"$RABBITMQ_DIR/rabbitmq.conf" <<EOF
+default_vhost = /
+default_user = $MQ_USER
+default_pass = $MQ_PASSWORD
+default_permissions.configure = .*
+default_permissions.write = .*
+default_permissions.read = .*
+log.console = false
+log.file.level = info
+EOF
+}
+
+# Our epmd refuses to go while a node (this one, or another port's instance) is registered.
+stop_epmd() {
+  if command -v epmd >/dev/null; then ERL_EPMD_PORT="$RABBITMQ_EPMD_PORT" epmd -kill >/dev/null 2>&1 || true; fi
+}
+
+# The startup log's last lines hold the reason a boot failed ("init terminating in do_boot ...").
+rabbitmq_fail() {
+  tail -n 20 "$RABBITMQ_LOG" >&2 || true
+  tail -n 5 "$RABBITMQ_STARTUP_LOG" >&2 || true
+  stop_epmd
+  die "$1"
+}
+
+# setsid: the node outlives the caller's session, as mariadbd does. rabbitmq-server stays in the
+# foreground as the parent of the Erlang VM (beam.smp), whose pid the node writes to its pidfile.
+start_rabbitmq() {
+  [ -x "$RABBITMQ_BIN/rabbitmq-server" ] || die "RabbitMQ is not installed (run: $0 start)"
+  if rabbitmq_running; then log "rabbitmq already running (pid $(rabbitmq_pid))"; return; fi
+  if ! pid_is "$(rabbitmq_pid)" beam.smp; then  # else it is still booting
+    rm -f "$RABBITMQ_PIDFILE"  # stale after a crash or reboot
+    write_rabbitmq_conf
+    (cd "$RABBITMQ_DIR" && setsid -f env "${RABBITMQ_ENV[@]}" "$RABBITMQ_BIN/rabbitmq-server" \
+      </dev/null >"$RABBITMQ_STARTUP_LOG" 2>&1)
+  fi
+  wait_started "$RABBITMQ_TIMEOUT" 10 rabbitmq_running rabbitmq_pid beam.smp ||
+    rabbitmq_fail "rabbitmq did not come up on $HOST:$RABBITMQ_PORT (logs: $RABBITMQ_DIR)"
+  log "rabbitmq started on $HOST:$RABBITMQ_PORT (pid $(rabbitmq_pid))"
+}
+
+# SIGTERM makes the Erlang VM stop RabbitMQ cleanly, as rabbitmqctl stop does, without starting a VM for
+# the CLI first (~1 s instead of ~2 s). Our epmd goes too.
+stop_rabbitmq() {
+  local pid
+  pid=$(rabbitmq_pid)
+  if pid_is "$pid" beam.smp; then
+    kill -TERM "$pid" 2>/dev/null || true
+    if ! wait_for pid_gone "$pid"; then
+      log "rabbitmq pid $pid ignored SIGTERM; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    log "rabbitmq stopped"
+  fi
+  rm -f "$RABBITMQ_PIDFILE"
+  stop_epmd
+}
+
+# ---------------------------------------------------------------- sqs (fauxqs)
+
+sqs_pid() { if [ -f "$SQS_PIDFILE" ]; then head -n 1 "$SQS_PIDFILE"; fi; }
+sqs_running() { pid_is "$(sqs_pid)" node && tcp_open "$HOST" "$SQS_PORT"; }
+
+# The Node packages pinned by tests/brokers/package-lock.json (fauxqs and the broker check clients).
+ensure_brokers_npm() {
+  if [ -d "$BROKERS_DIR/node_modules" ] && ! [ "$BROKERS_DIR/package-lock.json" -nt "$BROKERS_DIR/node_modules/.package-lock.json" ]; then
+    return
+  fi
+  command -v npm >/dev/null || die "npm not found: fauxqs needs Node.js 20 or later"
+  log "installing $BROKERS_DIR's node packages with npm ci"
+  (cd "$BROKERS_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+}
+
+# sqs-server.mjs writes its pidfile once listening.
+start_sqs() {
+  if sqs_running; then log "sqs (fauxqs) already running (pid $(sqs_pid))"; return; fi
+  ensure_brokers_npm
+  mkdir -p "$SQS_DIR"
+  if ! pid_is "$(sqs_pid)" node; then
+    rm -f "$SQS_PIDFILE"
+    setsid -f node "$BROKERS_DIR/sqs-server.mjs" "$SQS_PORT" "$SQS_PIDFILE" </dev/null >>"$SQS_LOG" 2>&1
+  fi
+  if ! wait_started "$TIMEOUT" 5 sqs_running sqs_pid node; then
+    tail -n 20 "$SQS_LOG" >&2 || true
+    die "sqs (fauxqs) did not come up on $HOST:$SQS_PORT"
+  fi
+  log "sqs (fauxqs) started on $HOST:$SQS_PORT (pid $(sqs_pid))"
+}
+
+stop_sqs() {
+  local pid
+  pid=$(sqs_pid)
+  if ! pid_is "$pid" node; then rm -f "$SQS_PIDFILE"; return; fi
+  kill -TERM "$pid" 2>/dev/null || true
+  if ! wait_for pid_gone "$pid"; then
+    log "sqs (fauxqs) pid $pid ignored SIGTERM; killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$SQS_PIDFILE"
+  log "sqs (fauxqs) stopped"
+}
+
 # ---------------------------------------------------------------- commands
 
 print_env() {
   echo "export COUPONLIVE_TEST_REDIS=$HOST:$REDIS_PORT"
   echo "export COUPONLIVE_TEST_POSTGRES='Host=$HOST;Port=$PG_PORT;Username=$DB_USER;Password=$DB_PASSWORD;Database=$DB_NAME'"
   echo "export COUPONLIVE_TEST_MYSQL='Server=$HOST;Port=$MYSQL_PORT;User ID=$DB_USER;Password=$DB_PASSWORD;Database=$DB_NAME'"
+  echo "export COUPONLIVE_TEST_RABBITMQ='amqp://$MQ_USER:$MQ_PASSWORD@$HOST:$RABBITMQ_PORT/'"
+  echo "export COUPONLIVE_TEST_SQS=http://$HOST:$SQS_PORT"
 }
 
 print_hint() {
@@ -363,6 +532,10 @@ status() {
   else echo "postgres: stopped ($HOST:$PG_PORT)"; rc=1; fi
   if mysql_running && mysql_ready; then echo "mariadb:  running on $HOST:$MYSQL_PORT (pid $(mysql_pid))"
   else echo "mariadb:  stopped ($HOST:$MYSQL_PORT)"; rc=1; fi
+  if rabbitmq_running; then echo "rabbitmq: running on $HOST:$RABBITMQ_PORT (pid $(rabbitmq_pid))"
+  else echo "rabbitmq: stopped ($HOST:$RABBITMQ_PORT)"; rc=1; fi
+  if sqs_running; then echo "sqs:      running on $HOST:$SQS_PORT (fauxqs, pid $(sqs_pid))"
+  else echo "sqs:      stopped ($HOST:$SQS_PORT)"; rc=1; fi
   return "$rc"
 }
 
@@ -370,11 +543,11 @@ need_pgbin() { PGBIN=$(pg_bindir) || die "PostgreSQL is not installed (run: $0 s
 
 main() {
   case "${1:-}" in
-    start)          ensure_installed; start_redis; start_postgres; start_mysql; print_env; print_hint ;;
+    start)          ensure_installed; start_redis; start_postgres; start_mysql; start_rabbitmq; start_sqs; print_env; print_hint ;;
     postgres)       ensure_installed; start_postgres ;;
     env)            print_env ;;
     status)         need_pgbin; status ;;
-    stop)           need_pgbin; stop_redis; stop_postgres fast; stop_mysql ;;
+    stop)           need_pgbin; stop_redis; stop_postgres fast; stop_mysql; stop_rabbitmq; stop_sqs ;;
     stop-postgres)  need_pgbin; stop_postgres immediate ;;
     stop-mysql)     stop_mysql ;;
     start-mysql)    start_mysql ;;
@@ -382,8 +555,12 @@ main() {
     restart-redis)  stop_redis; start_redis ;;
     stop-redis)     stop_redis ;;
     start-redis)    start_redis ;;
+    stop-rabbitmq)  stop_rabbitmq ;;
+    start-rabbitmq) start_rabbitmq ;;
+    stop-sqs)       stop_sqs ;;
+    start-sqs)      start_sqs ;;
     reset-db)       need_pgbin; reset_db ;;
-    *) echo "usage: $0 start|postgres|stop|status|env|reset-db|stop-postgres|start-postgres|stop-mysql|start-mysql|restart-redis|stop-redis|start-redis" >&2; exit 2 ;;
+    *) echo "usage: $0 start|postgres|stop|status|env|reset-db|stop-postgres|start-postgres|stop-mysql|start-mysql|restart-redis|stop-redis|start-redis|stop-rabbitmq|start-rabbitmq|stop-sqs|start-sqs" >&2; exit 2 ;;
   esac
 }
 

@@ -19,7 +19,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# Private Redis and PostgreSQL on loopback (installed with apt when missing) for production-mode tests.
+# Private Redis, PostgreSQL, MariaDB, RabbitMQ and an SQS endpoint (fauxqs, with tests/brokers' Node packages)
+# on loopback, installed when missing, for production-mode and event tests.
 ./scripts/services.sh start >/dev/null
 eval "$(./scripts/services.sh env)"
 

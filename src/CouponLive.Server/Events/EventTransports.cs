@@ -4,4 +4,6 @@ namespace CouponLive.Events;
 public static class EventTransports
 {
     public const string None = "none";
+    public const string RabbitMq = "rabbitmq";
+    public const string Sqs = "sqs";
 }

@@ -5,9 +5,19 @@ namespace CouponLive.Events;
 /// <summary>The outbox's relay and its transport (section <c>Events</c>).</summary>
 public sealed class EventsOptions
 {
-    /// <summary><c>none</c>: events go to the feed only (GET /api/v1/events).</summary>
-    [RegularExpression("^none$", ErrorMessage = "Events:Transport must be none (rabbitmq and sqs are not available in this version).")]
+    /// <summary>
+    /// <c>none</c>: events go to the feed only (GET /api/v1/events); <c>rabbitmq</c>: also to a topic exchange
+    /// (ConnectionStrings:RabbitMq, <see cref="Exchange"/>); <c>sqs</c>: also to an SQS FIFO queue (<see cref="Sqs"/>).
+    /// </summary>
+    [RegularExpression("^(none|rabbitmq|sqs)$", ErrorMessage = "Events:Transport must be none, rabbitmq or sqs.")]
     public string Transport { get; set; } = EventTransports.None;
+
+    /// <summary>The durable topic exchange the RabbitMQ transport publishes to (routing key: the event type).</summary>
+    [RegularExpression("^[A-Za-z0-9._:-]{1,200}$", ErrorMessage = "Events:Exchange must be 1-200 letters, digits, '.', '_', ':' or '-'.")]
+    public string Exchange { get; set; } = "couponlive.events";
+
+    /// <summary>The SQS transport's queue (section <c>Events:Sqs</c>).</summary>
+    public EventsSqsOptions Sqs { get; set; } = new();
 
     /// <summary>The CloudEvents source attribute of every event.</summary>
     [Required(ErrorMessage = "Events:Source must be set (a URI reference such as /couponlive).")]

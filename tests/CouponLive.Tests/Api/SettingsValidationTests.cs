@@ -18,6 +18,10 @@ public sealed class SettingsValidationTests
     [InlineData("Breakers__BreakDuration", "00:00:00.010", "Breakers:BreakDuration must be between 100 ms and 10 minutes")]
     [InlineData("Issuance__MaxPendingCommits", "0", "Issuance:MaxPendingCommits must be between 1 and 10,000,000")]
     [InlineData("Http__TrustedProxies__0", "10.0.0.0/99", "Http:TrustedProxies has '10.0.0.0/99'")]
+    [InlineData("Events__Transport", "kafka", "Events:Transport must be none, rabbitmq or sqs")]
+    [InlineData("Events__Transport", "rabbitmq", "Events:Transport is rabbitmq but ConnectionStrings:RabbitMq is not set")]
+    [InlineData("Events__Transport", "sqs", "Events:Transport is sqs but Events:Sqs:QueueUrl is not an absolute http(s) URL")]
+    [InlineData("Events__Exchange", "no spaces", "Events:Exchange must be 1-200 letters")]
     [InlineData("Grants__ChunkSize", "2001", "Grants:ChunkSize must be between 1 and 2,000 (grant.lua unpacks two values per admitted user")]
     public async Task The_service_refuses_to_start_with_the_settings_name_and_reason(string setting, string value, string message)
     {
@@ -34,6 +38,8 @@ public sealed class SettingsValidationTests
     [InlineData("Auth__Issuers__0__Authority=https://idp.example;Auth__Issuers__0__JwksUrl=https://idp.example/jwks;Auth__Issuers__0__Audience=a",
         "Auth:Issuers:0: set exactly one of Authority, JwksUrl and PublicKeyPem")]
     [InlineData("Auth__Issuers__0__Authority=https://idp.example", "Auth:Issuers:0:Audience is required")]
+    [InlineData("Events__Transport=rabbitmq;ConnectionStrings__RabbitMq=http://broker", "ConnectionStrings:RabbitMq must be an amqp:// or amqps:// URI")]
+    [InlineData("Events__Transport=sqs;Events__Sqs__QueueUrl=https://sqs.example/1/events", "Events:Sqs:QueueUrl must name a FIFO queue")]
     [InlineData("Auth__Issuers__0__JwksUrl=https://idp.example/jwks;Auth__Issuers__0__Audience=a", "Auth:Issuers:0:Issuer is required")]
     [InlineData("Auth__Issuers__0__PublicKeyPem=not a key;Auth__Issuers__0__Issuer=x;Auth__Issuers__0__Audience=a", "Auth:Issuers:0:PublicKeyPem is not an RSA or EC public key")]
     public async Task Settings_that_go_together_are_checked_at_start_with_their_names(string settings, string message)
