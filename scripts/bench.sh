@@ -15,6 +15,8 @@
 #   half-max    the load tool's constant rate at half of "after" (latency from intended send times)
 # and, in production mode, the same service as three processes behind nginx (scripts/nginx-lb.sh):
 #   nginx x3 ceiling, sell-out and after, compared with the one process reached directly above
+#   events      production: the sell-out again with its events published to the private RabbitMQ (a queue bound),
+#               against the sell-out without a transport; how soon after the run nothing is pending
 # with the CPU time of the server process(es), Redis and the SQL store (and nginx) per phase
 # (/proc/<pid>/stat), per request, and Redis's memory per holder after the sell-out.
 #
@@ -177,6 +179,8 @@ start_server() { # mode port [log name] [grpc port]: the server process; the fir
   env+=(RateLimits__IssuePerUserBurst=1000000 RateLimits__IssuePerUserPerSecond=1000000)
   # A trusted identity provider is configured in every phase (its tokens are routed by iss), as a deployment with one has it.
   env+=("Auth__Issuers__0__PublicKeyPem=$(cat "$OUT/rs256-public.pem")" "Auth__Issuers__0__Issuer=$RS256_ISSUER" Auth__Issuers__0__Audience=couponlive)
+  # The events phase's transport (empty elsewhere: transport none, the feed only).
+  env+=("${EVENTS_ENV[@]}")
   # The perf map names JIT frames; W^X double mapping would hide them behind memfd:doublemapper.
   [ -z "$PERF" ] || env+=(DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0)
   # Each production mode has keys of its own in the shared Redis (campaign ids restart in each database).
@@ -190,6 +194,7 @@ start_server() { # mode port [log name] [grpc port]: the server process; the fir
   wait_ready "$port" "$pid" "$OUT/$name-server.log"
 }
 
+EVENTS_ENV=()
 PERF_PID=""
 perf_start() { # phase name
   [ -n "$PERF" ] || return 0
@@ -343,7 +348,42 @@ bench_mode() {
   eval "HALFP99_$mode=$hp99"
 
   [ "$mode" != production ] || bench_nginx "$port" "$ceiling" "$after"
+  [ "$mode" != production ] || bench_events "$port" "$ceiling"
   stop_server
+}
+
+# ------------------------------------------------------------------ the sell-out with its events on RabbitMQ
+
+bench_events() { # port ceiling: the sell-out again, one process, its events published to the private RabbitMQ
+  local port=$1 ceiling=$2 url="http://127.0.0.1:$1" exchange="couponlive.events.bench$STAMP" queue broker s0 s1 k0 k1 n rps rep
+  queue="$exchange.all"
+  if ! node tests/brokers/amqp-consumer.mjs bind "$COUPONLIVE_TEST_RABBITMQ" "$exchange" "$queue" >/dev/null; then
+    log "production: RabbitMQ unreachable: no events phase"; return
+  fi
+  # One relay per database: the process without a transport goes first (a clean stop hands the lease over).
+  stop_server
+  EVENTS_ENV=(Events__Transport=rabbitmq "ConnectionStrings__RabbitMq=$COUPONLIVE_TEST_RABBITMQ" "Events__Exchange=$exchange")
+  start_server production "$port" production-events
+  EVENTS_ENV=()
+  broker=$(head -n 1 .data/rabbitmq/rabbitmq.pid)
+  log "production: sell-out with its events on RabbitMQ ($SELLOUT coupons, exchange $exchange, a queue bound to it)"
+  "${LOADTOOL[@]}" stampede --url "$url" --quantity 2000 --users 2000 --user-prefix evwarm --retry-share 0 --connections 64 --start-in 1 --quiet \
+    --out "$OUT/production-events-warmup" >/dev/null || true
+  s0=$(snapshot); k0=$(tree_ticks "$broker")
+  "${LOADTOOL[@]}" stampede --url "$url" --quantity "$SELLOUT" --users "$SELLOUT" --user-prefix evwinner --retry-share 0 --connections "$SELLOUT_CONNS" \
+    --start-in 2 --max-duration 120 --quiet --out "$OUT/production-events" --postgres "$PG_BENCH" \
+    --rabbitmq "$COUPONLIVE_TEST_RABBITMQ" --events-queue "$queue" >"$OUT/production-events.log" || true
+  s1=$(snapshot); k1=$(tree_ticks "$broker")
+  rep="$OUT/production-events/report.json"
+  if [ ! -f "$rep" ]; then log "production: no events sell-out report"; cat "$OUT/production-events.log" >&2; return; fi
+  n=$(jq -r .requests "$rep"); rps=$(jq -r '.throughput | floor' "$rep")
+  EVENTS_DRAINED=$(jq -r '.invariants.events.drainedAfterSeconds // "never"' "$rep")
+  EVENTS_COUPON_CPU=$(us_per_req "$s0" "$s1" 1 "$n")
+  row production "sell-out, RabbitMQ events" "$rps" "$(jq -r .latency.p50Ms "$rep")" "$(jq -r .latency.p99Ms "$rep")" \
+    "$(awk -v a="$rps" -v c="$ceiling" 'BEGIN { printf "%.2f", a / c }')" \
+    "$EVENTS_COUPON_CPU" "$(us_per_req "$s0" "$s1" 2 "$n")" "$(us_per_req "$s0" "$s1" 3 "$n")" \
+    "sold out in $(jq -r '.soldOutAfterSeconds // "never"' "$rep") s; invariants passed: $(jq -r .passed "$rep"); $(jq -r '.invariants.queue.issuedEvents' "$rep") issued events consumed from the queue ($(jq -r '.invariants.queue.duplicates' "$rep") duplicates, $(jq -r '.invariants.queue.eventsWithoutRow' "$rep") without their row), nothing pending $EVENTS_DRAINED s after the run; RabbitMQ $(awk -v a="$k0" -v b="$k1" -v n="$n" -v hz="$HZ" 'BEGIN { printf "%.1f", (b - a) * 1e6 / hz / n }') µs/req; server CPU $(awk -v a="$EVENTS_COUPON_CPU" -v b="$COUPON_CPU_production" 'BEGIN { printf "%.2f", a / b }') of the sell-out without a transport"
+  node tests/brokers/amqp-consumer.mjs delete "$COUPONLIVE_TEST_RABBITMQ" "$queue" >/dev/null || true
 }
 
 # ------------------------------------------------------------------ a sell-out driven by wrk
@@ -458,7 +498,8 @@ verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { if (v == "-" || v == "ne
          "server CPU ${!cc} µs per durable coupon (<= 35: $(verdict "${!cc}" 35.01 lt)), ${!c} µs per late-crowd request;" \
          "p99 at half of max ${!h} ms (< 10 ms: $(verdict "${!h}" 10 lt)); Connect JSON ${!co} of REST (>= 0.9: $(verdict "${!co}" 0.9 ge))$(
          [ "$m" != embedded ] && echo "; Redis ${!r} µs/admission in the sell-out")$(
-         [ "$m" = production ] && echo "; Redis holders hash ${REDIS_BYTES_PER_HOLDER:-?} bytes per holder")"
+         [ "$m" = production ] && echo "; Redis holders hash ${REDIS_BYTES_PER_HOLDER:-?} bytes per holder")$(
+         [ "$m" = production ] && echo "; events on RabbitMQ: nothing pending ${EVENTS_DRAINED:-?} s after the sell-out (<= 2 s: $(verdict "${EVENTS_DRAINED:--}" 2.01 lt)), server CPU per coupon ${EVENTS_COUPON_CPU:-?} µs")"
   done
   echo
   echo "Reproduce: \`COUPONLIVE_REDIS_PORT=$REDIS_PORT COUPONLIVE_POSTGRES_PORT=$PG_PORT COUPONLIVE_MYSQL_PORT=$MYSQL_PORT scripts/bench.sh $MODES\` (raw output: artifacts/bench/$STAMP/)."

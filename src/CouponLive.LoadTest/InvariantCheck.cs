@@ -49,6 +49,7 @@ public static class InvariantCheck
             var report = await store.CheckInvariantsAsync(campaignId, ct);
             violations.AddRange(report.Violations());
 
+            var drainStarted = System.Diagnostics.Stopwatch.GetTimestamp();
             var stored = new Dictionary<string, string>(StringComparer.Ordinal);
             long after = 0;
             while (true)
@@ -76,11 +77,56 @@ public static class InvariantCheck
             var answeredIds = new HashSet<string>(StringComparer.Ordinal);
             for (var u = 0; u < users.Length; u++) if (stats.CodeOf(u) is not null) answeredIds.Add(users[u].UserId);
             var withoutAnswer = stored.Keys.Count(k => !answeredIds.Contains(k));
-            return new InvariantResult(true, source, report, violations, answered, matched, mismatched, withoutAnswer);
+            EventCheck? events = null;
+            if (o.CheckEvents || o.RabbitMq is not null)
+            {
+                events = await CheckEventsAsync((IEventStore)store, campaignId, stored, drainStarted, readFeed: o.CheckEvents, ct);
+                if (events.CouponsWithoutEvent > 0 || events.EventsWithoutCoupon > 0) violations.Add($"I9 {events}");
+            }
+            QueueCheck? queue = null;
+            if (o.RabbitMq is { } rabbit)
+            {
+                queue = await QueueCheck.ConsumeAsync(rabbit, o.EventsQueue!, campaignId, stored, ct);
+                if (queue.CouponsWithoutEvent > 0 || queue.EventsWithoutRow > 0) violations.Add($"I9 {queue}");
+            }
+            return new InvariantResult(true, source, report, violations, answered, matched, mismatched, withoutAnswer) { Events = events, Queue = queue };
         }
         finally
         {
             if (store is IAsyncDisposable d) await d.DisposeAsync();
         }
+    }
+
+    /// <summary>
+    /// Waits (bounded) until the outbox has nothing pending; with <paramref name="readFeed"/>, then holds the campaign's
+    /// issued events in the feed against the stored coupons (a read of every event: not while measuring the store's CPU).
+    /// </summary>
+    private static async Task<EventCheck> CheckEventsAsync(IEventStore events, long campaignId, Dictionary<string, string> stored, long started, bool readFeed, CancellationToken ct)
+    {
+        double? drainedAfter = null;
+        long pending;
+        while ((pending = (await events.GetEventBacklogAsync(ct)).Pending) > 0 && System.Diagnostics.Stopwatch.GetElapsedTime(started) < EventCheck.EventsCheckTimeout)
+            await Task.Delay(50, ct);
+        if (pending == 0) drainedAfter = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
+        if (!readFeed) return new EventCheck(null, 0, 0, drainedAfter, pending);
+
+        var issued = new Dictionary<string, string>(StringComparer.Ordinal); // user -> code
+        var withoutCoupon = 0;
+        long after = 0;
+        while (true)
+        {
+            var page = await events.ReadEventFeedAsync(after, 5_000, ct);
+            foreach (var e in page.Where(e => e.CampaignId == campaignId && e.Type == Events.EventTypes.CouponIssued))
+            {
+                using var data = System.Text.Json.JsonDocument.Parse(e.Data);
+                var user = data.RootElement.GetProperty("userId").GetString()!;
+                var code = data.RootElement.GetProperty("code").GetString()!;
+                if (!issued.TryAdd(user, code) || !stored.TryGetValue(user, out var row) || row != code) withoutCoupon++;
+            }
+            if (page.Count < 5_000) break;
+            after = page[^1].FeedPosition;
+        }
+        var withoutEvent = stored.Count(kv => !issued.TryGetValue(kv.Key, out var code) || code != kv.Value);
+        return new EventCheck(issued.Count, withoutEvent, withoutCoupon, drainedAfter, pending);
     }
 }

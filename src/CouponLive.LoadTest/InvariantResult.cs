@@ -13,5 +13,11 @@ public sealed record InvariantResult(
     int MismatchedAnswers,
     int RowsWithoutAnswer)
 {
+    /// <summary>The outbox held against the stored coupons (I9), when a store was given.</summary>
+    public EventCheck? Events { get; init; }
+
+    /// <summary>The RabbitMQ queue a downstream consumer reads, held against the stored coupons, when one was given.</summary>
+    public QueueCheck? Queue { get; init; }
+
     public bool Passed => Violations.Count == 0;
 }

@@ -46,6 +46,13 @@ public sealed class LoadOptions
     public string? Postgres { get; set; }
     public string? MySql { get; set; }
     public string? Sqlite { get; set; }
+
+    /// <summary>After the check, wait until the outbox has nothing pending and hold the campaign's events in it against the rows.</summary>
+    public bool CheckEvents { get; set; }
+
+    /// <summary>After the check, consume this RabbitMQ queue (bound to the service's exchange) and hold its events against the rows.</summary>
+    public string? RabbitMq { get; set; }
+    public string? EventsQueue { get; set; }
     public string? OutputDirectory { get; set; }
     public string? OutputFile { get; set; }
     public bool Quiet { get; set; }
@@ -95,6 +102,11 @@ public sealed class LoadOptions
           --postgres CONNSTR       read the production database for the invariant check
           --mysql CONNSTR          or a MySQL / MariaDB production database
           --sqlite PATH            or the embedded server's couponlive.db
+          --check-events           then wait until the outbox has nothing pending and hold the campaign's issued
+                                   events in it against the stored coupons
+          --rabbitmq URI --events-queue NAME
+                                   then consume that queue (bound to the service's exchange) and report events
+                                   per coupon, duplicates, and events without their row
           --out DIR                report.json and report.html go here (default loadtest-results/<time>)
           --quiet                  no progress line
 
@@ -155,6 +167,9 @@ public sealed class LoadOptions
                 case "--postgres": o.Postgres = Value(); break;
                 case "--mysql": o.MySql = Value(); break;
                 case "--sqlite": o.Sqlite = Value(); break;
+                case "--check-events": o.CheckEvents = true; break;
+                case "--rabbitmq": o.RabbitMq = Value(); break;
+                case "--events-queue": o.EventsQueue = Value(); break;
                 case "--out": o.OutputDirectory = o.OutputFile = Value(); break;
                 case "--quiet": o.Quiet = true; break;
                 case "--seed": o.Seed = (int)Long(name, Value(), 0, int.MaxValue); break;
@@ -188,6 +203,9 @@ public sealed class LoadOptions
             throw new ArgumentException("Creating a campaign needs --admin-password (or COUPONLIVE_ADMIN_PASSWORD, --admin-password-file); or pass --campaign ID.");
         if ((Postgres is null ? 0 : 1) + (MySql is null ? 0 : 1) + (Sqlite is null ? 0 : 1) > 1)
             throw new ArgumentException("Give one of --postgres, --mysql or --sqlite.");
+        if ((RabbitMq is null) != (EventsQueue is null)) throw new ArgumentException("--rabbitmq and --events-queue go together.");
+        if ((RabbitMq is not null || CheckEvents) && Postgres is null && MySql is null && Sqlite is null)
+            throw new ArgumentException("--check-events and --rabbitmq need the store too (--postgres, --mysql or --sqlite): the events are held against its rows.");
     }
 
     public static bool IsLoopback(Uri uri) =>

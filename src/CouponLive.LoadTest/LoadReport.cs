@@ -96,6 +96,8 @@ public sealed record LoadReport(
         {
             b.AppendLine(c, $"invariants   {inv.Source}: {inv.Store}");
             b.AppendLine(c, $"answers      {inv.AnsweredUsers:N0} users told they hold a coupon, {inv.MatchedAnswers:N0} match the store, {inv.MismatchedAnswers:N0} do not; {inv.RowsWithoutAnswer:N0} stored rows without an answer here");
+            if (inv.Events is { } events) b.AppendLine(c, $"events       {events}");
+            if (inv.Queue is { } queue) b.AppendLine(c, $"             {queue}");
         }
         b.Append(Passed ? "RESULT       PASS" : "RESULT       FAIL: " + string.Join("; ", inv.Violations));
         return b.ToString();

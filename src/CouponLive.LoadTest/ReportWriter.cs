@@ -61,6 +61,8 @@ public static class ReportWriter
         foreach (var (k, v) in r.ErrorsByKind) Row("error: " + k, v.ToString("N0", c));
         if (r.Invariants.Store is { } st) Row("database", st.ToString());
         Row("answers matched / mismatched", $"{r.Invariants.MatchedAnswers:N0} / {r.Invariants.MismatchedAnswers:N0}");
+        if (r.Invariants.Events is { } events) Row("events (outbox)", events.ToString());
+        if (r.Invariants.Queue is { } queue) Row("events (RabbitMQ queue)", queue.ToString());
         b.AppendLine("</table>");
 
         b.AppendLine("<h2>Requests per second</h2>");

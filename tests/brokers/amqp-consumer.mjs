@@ -4,6 +4,7 @@
 //        (durable topic, alternate exchange <exchange>.unrouted) and a durable queue bound to it (default key #)
 //   node amqp-consumer.mjs drain <amqp-url> <queue> <idle-ms>                   print every message as a JSON line
 //        and ack it, until none came for idle-ms
+//   node amqp-consumer.mjs delete <amqp-url> <queue>                            delete the queue (the benchmark's)
 // Exits 0 on success, 1 with a message otherwise.
 import amqp from "amqplib";
 
@@ -30,6 +31,8 @@ try {
       ch.ack(msg);
     }, { noAck: false });
     while (Date.now() - last < Number(idleMs)) await new Promise((r) => setTimeout(r, 50));
+  } else if (mode === "delete") {
+    await ch.deleteQueue(args[0]);
   } else {
     throw new Error(`unknown mode ${mode}`);
   }

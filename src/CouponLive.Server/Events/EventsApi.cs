@@ -1,10 +1,14 @@
 using CouponLive.Http;
 using CouponLive.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace CouponLive.Events;
 
-/// <summary>GET /api/v1/events: the feed of every event the outbox holds, for an admin or a service, in every transport.</summary>
+/// <summary>
+/// GET /api/v1/events: the feed of every event the outbox holds, for an admin or a service, in every transport;
+/// GET /api/v1/events/backlog: what waits for the broker (read from the store, whichever process publishes).
+/// </summary>
 public static class EventsApi
 {
     public const string ReaderPolicy = "events.reader";
@@ -12,6 +16,7 @@ public static class EventsApi
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/v1/events", ReadFeed).WithTags("Events").RequireAuthorization(ReaderPolicy);
+        app.MapGet("/api/v1/events/backlog", ReadBacklog).WithTags("Events").RequireAuthorization(ReaderPolicy);
         return app;
     }
 
@@ -30,5 +35,12 @@ public static class EventsApi
         }
         var events = await store.ReadEventFeedAsync(afterPosition, pageSize, ct);
         return TypedResults.File(EventFeed.Write(events, afterPosition, json), "application/json");
+    }
+
+    public static async Task<Ok<EventBacklogView>> ReadBacklog(IEventStore store, IOptions<EventsOptions> options, TimeProvider time, CancellationToken ct)
+    {
+        var backlog = await store.GetEventBacklogAsync(ct);
+        var age = backlog.OldestPending is { } oldest ? Math.Max(0, (time.GetUtcNow() - oldest).TotalSeconds) : (double?)null;
+        return TypedResults.Ok(new EventBacklogView(options.Value.Transport, backlog.Pending, age, backlog.Parked));
     }
 }

@@ -11,6 +11,7 @@ namespace CouponLive.Http;
 
 /// <summary>Source-generated JSON for every request and response body (no reflection on the hot path).</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(Events.EventBacklogView))]
 [JsonSerializable(typeof(SignUpRequest))]
 [JsonSerializable(typeof(SignUpResponse))]
 [JsonSerializable(typeof(TokenRequest))]

@@ -115,6 +115,12 @@ public abstract class EventFeedTests(ServerFixture fixture)
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/api/v1/events", Ct)).StatusCode);
         foreach (var query in new[] { "after=abc", "after=-1", "after=99999999999999999999", "limit=0", "limit=1001", "limit=x" })
             await (await admin.GetAsync($"/api/v1/events?{query}", Ct)).AssertProblemAsync(HttpStatusCode.BadRequest, "request.invalid_paging");
+
+        await (await user.GetAsync("/api/v1/events/backlog", Ct)).AssertProblemAsync(HttpStatusCode.Forbidden, "auth.forbidden");
+        var backlog = await (await admin.GetAsync("/api/v1/events/backlog", Ct)).ReadJsonAsync();
+        Assert.Equal("none", backlog["transport"]!.GetValue<string>());
+        Assert.Equal(0, backlog["parked"]!.GetValue<long>());
+        Assert.True(backlog["pending"]!.GetValue<long>() >= 0);
     }
 }
 

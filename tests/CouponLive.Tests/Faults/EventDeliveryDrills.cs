@@ -9,8 +9,8 @@ namespace CouponLive.Tests.Faults;
 
 /// <summary>
 /// Events from three production processes to a real broker, read by a downstream consumer written with the broker's
-/// own client (amqplib, the AWS SDK for JavaScript: tests/brokers), through faults mid-sale: the broker stopped for
-/// 10 s, the process holding the relay lease killed. Each drill ends with the consumer's count: every committed coupon
+/// own client (amqplib, the AWS SDK for JavaScript: tests/brokers) or read from the feed, through faults mid-sale:
+/// the broker stopped for 10 s, the process holding the relay lease killed, the SQL store stopped for 3 s. Each drill ends with the consumer's count: every committed coupon
 /// has its issued event (code, user, sequence), no event names a coupon without a row or is missing from the outbox,
 /// redemptions and a revocation after the sale arrive too, first deliveries come in feed order; duplicates (same id)
 /// are counted and printed, as consumers dedupe on the id.
@@ -71,7 +71,7 @@ public sealed class EventDeliveryDrills : SaleDrill
         Assert.True(pendingWhileDown > 0, "events waited in the outbox while the broker was down");
         var after = await RedeemAndRevokeAsync(servers[0].BaseAddress, driver);
 
-        var delivered = await DeliveredAsync(() => Consumer("amqp-consumer.mjs", "drain", Rabbit, queue, "1500"));
+        var delivered = await DeliveredAsync(async () => Parse(await Consumer("amqp-consumer.mjs", "drain", Rabbit, queue, "1500")));
         await AssertEveryEventArrivedAsync("broker stopped 10 s", campaignId, delivered, after, pendingWhileDown);
         Assert.All(delivered, d =>
         {
@@ -82,36 +82,39 @@ public sealed class EventDeliveryDrills : SaleDrill
         });
     }
 
-    [Fact]
-    public async Task Killing_the_relay_lease_holder_mid_sale_hands_publishing_to_another_process_and_loses_no_event() =>
-        await KillTheHolderAsync("rabbitmq", RabbitSettings(), async () =>
-        {
-            var queue = Exchange + ".all";
-            await Consumer("amqp-consumer.mjs", "bind", Rabbit, Exchange, queue);
-            return () => Consumer("amqp-consumer.mjs", "drain", Rabbit, queue, "1500");
-        });
+    /// <summary>Where a drill's events go and how its consumer reads them back (JSON lines: see <see cref="Delivery"/>).</summary>
+    private sealed record Transport(string Name, Dictionary<string, string> Settings, Func<IReadOnlyList<ServerProcess>, Task<List<Delivery>>> Read);
 
-    [Fact]
-    public async Task Killing_the_relay_lease_holder_mid_sale_loses_no_event_on_an_sqs_fifo_queue()
+    private async Task<Transport> TransportAsync(string name)
     {
-        var queueUrl = await Consumer("sqs-consumer.mjs", "create", Sqs, $"couponlive-{_name}.fifo");
-        var settings = new Dictionary<string, string>
+        var common = new Dictionary<string, string> { ["Events__LeaseTime"] = "00:00:02", ["Reconciler__Delay"] = "00:00:01" };
+        switch (name)
         {
-            ["Events__Transport"] = "sqs",
-            ["Events__Sqs__ServiceUrl"] = Sqs,
-            ["Events__LeaseTime"] = "00:00:02",
-            ["Reconciler__Delay"] = "00:00:01",
-            ["AWS_ACCESS_KEY_ID"] = "test", // fauxqs takes any credentials
-            ["AWS_SECRET_ACCESS_KEY"] = "test",
-            ["Events__Sqs__QueueUrl"] = queueUrl,
-        };
-        await KillTheHolderAsync("sqs", settings, () => Task.FromResult<Func<Task<string>>>(() => Consumer("sqs-consumer.mjs", "drain", Sqs, queueUrl, "1500")));
+            case "rabbitmq":
+                var queue = Exchange + ".all";
+                await Consumer("amqp-consumer.mjs", "bind", Rabbit, Exchange, queue);
+                return new(name, RabbitSettings(), async _ => Parse(await Consumer("amqp-consumer.mjs", "drain", Rabbit, queue, "1500")));
+            case "sqs":
+                var queueUrl = await Consumer("sqs-consumer.mjs", "create", Sqs, $"couponlive-{_name}.fifo");
+                common["Events__Transport"] = "sqs";
+                common["Events__Sqs__ServiceUrl"] = Sqs;
+                common["Events__Sqs__QueueUrl"] = queueUrl;
+                common["AWS_ACCESS_KEY_ID"] = "test"; // fauxqs takes any credentials
+                common["AWS_SECRET_ACCESS_KEY"] = "test";
+                return new(name, common, async _ => Parse(await Consumer("sqs-consumer.mjs", "drain", Sqs, queueUrl, "1500")));
+            default:
+                return new("feed", common, servers => ReadFeedAsync(servers.First(s => !s.HasExited).BaseAddress));
+        }
     }
 
-    private async Task KillTheHolderAsync(string transport, Dictionary<string, string> settings, Func<Task<Func<Task<string>>>> consumer)
+    [Theory]
+    [InlineData("rabbitmq")]
+    [InlineData("sqs")]
+    [InlineData("feed")]
+    public async Task Killing_the_relay_lease_holder_mid_sale_hands_publishing_to_another_process_and_loses_no_event(string name)
     {
-        var drain = await consumer();
-        var servers = await StartServersAsync(3, settings);
+        var transport = await TransportAsync(name);
+        var servers = await StartServersAsync(3, transport.Settings);
         var campaignId = await CreateCampaignAsync(servers[0].BaseAddress, 400);
         var driver = new SaleDriver(servers.Select(s => s.BaseAddress).ToList(), campaignId, "relay-kill");
 
@@ -132,9 +135,72 @@ public sealed class EventDeliveryDrills : SaleDrill
         var successor = await HolderPidAsync();
         Assert.NotEqual(killed.ProcessId, successor);
         Assert.Contains(servers, s => s.ProcessId == successor && !s.HasExited);
-        var delivered = await DeliveredAsync(drain);
-        await AssertEveryEventArrivedAsync($"relay lease holder killed ({transport}, {fault.Successes} successes then)", campaignId, delivered, after, null);
+        var delivered = await DeliveredAsync(() => transport.Read(servers));
+        await AssertEveryEventArrivedAsync($"relay lease holder killed ({name}, {fault.Successes} successes then)", campaignId, delivered, after, null);
     }
+
+    [Theory]
+    [InlineData("rabbitmq")]
+    [InlineData("sqs")]
+    [InlineData("feed")]
+    public async Task The_sql_store_stopped_3_s_mid_sale_loses_no_event_and_invents_none(string name)
+    {
+        var transport = await TransportAsync(name);
+        var servers = await StartServersAsync(3, transport.Settings);
+        var campaignId = await CreateCampaignAsync(servers[0].BaseAddress, 400);
+        var driver = new SaleDriver(servers.Select(s => s.BaseAddress).ToList(), campaignId, "store-down");
+
+        // A sale of some seconds, so the outage lands in it (the driver retries the 503s).
+        var sale = driver.RunAsync(users: 800, clicks: 1, concurrency: 50, budget: TimeSpan.FromSeconds(180), maxAttemptsPerClick: 400, pause: TimeSpan.FromMilliseconds(400));
+        var fault = await WhenAsync(driver, 100, async () =>
+        {
+            await Services("stop-" + StoreService);
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(3));
+            }
+            finally
+            {
+                await Services("start-" + StoreService);
+            }
+        }, TimeSpan.FromSeconds(60));
+        await sale;
+        Assert.True(fault.Successes < driver.Successes, $"the outage must land mid-sale: {fault.Successes} successes then, {driver} at the end");
+        await AssertOutcomeAsync(campaignId, driver);
+        var after = await RedeemAndRevokeAsync(servers[0].BaseAddress, driver);
+
+        var delivered = await DeliveredAsync(() => transport.Read(servers));
+        await AssertEveryEventArrivedAsync($"{StoreService} stopped 3 s ({name})", campaignId, delivered, after, null);
+    }
+
+    /// <summary>The whole feed, page by page, as a consumer with a service token reads it.</summary>
+    private static async Task<List<Delivery>> ReadFeedAsync(Uri server)
+    {
+        using var reader = new HttpClient { BaseAddress = server };
+        reader.DefaultRequestHeaders.Authorization = new("Bearer", TestTokens.Mint("downstream", "service"));
+        var read = new List<Delivery>();
+        var after = "0";
+        while (true)
+        {
+            var page = JsonNode.Parse(await reader.GetStringAsync($"/api/v1/events?after={after}&limit=1000"))!;
+            var items = page["items"]!.AsArray();
+            if (items.Count == 0) return read;
+            foreach (var item in items)
+            {
+                var ce = item!.AsObject();
+                read.Add(new Delivery(ce["id"]!.GetValue<string>(), ce["type"]!.GetValue<string>(), ce, new JsonObject()));
+            }
+            after = page["next"]!.GetValue<string>();
+        }
+    }
+
+    private static List<Delivery> Parse(string lines) =>
+        [.. lines.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line =>
+        {
+            var message = JsonNode.Parse(line)!.AsObject();
+            var ce = JsonNode.Parse(message["body"]!.GetValue<string>())!.AsObject();
+            return new Delivery(ce["id"]!.GetValue<string>(), ce["type"]!.GetValue<string>(), ce, message);
+        })];
 
     /// <summary>Redeems three of the sale's coupons and revokes one after the sale; the codes.</summary>
     private static async Task<(string[] Redeemed, string Revoked)> RedeemAndRevokeAsync(Uri server, SaleDriver driver)
@@ -178,7 +244,7 @@ public sealed class EventDeliveryDrills : SaleDrill
     private sealed record Delivery(string Id, string Type, JsonObject Event, JsonObject Message);
 
     /// <summary>Waits until the outbox has nothing pending (bounded: 60 s), then reads everything the consumer gets.</summary>
-    private async Task<List<Delivery>> DeliveredAsync(Func<Task<string>> drain)
+    private async Task<List<Delivery>> DeliveredAsync(Func<Task<List<Delivery>>> read)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         long pending;
@@ -187,13 +253,7 @@ public sealed class EventDeliveryDrills : SaleDrill
             Assert.True(DateTime.UtcNow < deadline, $"{pending} events still pending after 60 s");
             await Task.Delay(200);
         }
-        var lines = (await drain()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        return [.. lines.Select(line =>
-        {
-            var message = JsonNode.Parse(line)!.AsObject();
-            var ce = JsonNode.Parse(message["body"]!.GetValue<string>())!.AsObject();
-            return new Delivery(ce["id"]!.GetValue<string>(), ce["type"]!.GetValue<string>(), ce, message);
-        })];
+        return await read();
     }
 
     private async Task AssertEveryEventArrivedAsync(string drill, long campaignId, List<Delivery> delivered, (string[] Redeemed, string Revoked) after, long? pendingWhileDown)

@@ -109,6 +109,7 @@ public abstract class StoppedDependencyDrill : SaleDrill
                 ("GET /api/v1/campaigns/{id}/grants", Store, 200, () => SendAsync(http, HttpMethod.Get, $"/api/v1/campaigns/{sale}/grants", admin)),
                 ("GET /api/v1/campaigns/{id}/grants/{grantId}", Store, 200, () => SendAsync(http, HttpMethod.Get, $"/api/v1/campaigns/{sale}/grants/before", admin)),
                 ("GET /api/v1/events", Store, 200, () => SendAsync(http, HttpMethod.Get, "/api/v1/events?limit=10", admin)),
+                ("GET /api/v1/events/backlog", Store, 200, () => SendAsync(http, HttpMethod.Get, "/api/v1/events/backlog", admin)),
                 ("GET /api/v1/campaigns/{id}/live", Both, 200, () => SendAsync(http, HttpMethod.Get, $"/api/v1/campaigns/{sale}/live", admin, headersOnly: true)),
                 ("GET /health/ready", Both, 200, () => http.GetAsync("/health/ready")),
                 ("GET /health/live", "", 200, () => http.GetAsync("/health/live")),

@@ -249,7 +249,20 @@ function startOperating(id) {
   $("grant-rows").replaceChildren();
   controls(null);
   refresh();
-  poll = setInterval(refresh, POLL_MS);
+  refreshEvents();
+  poll = setInterval(() => { refresh(); refreshEvents(); }, POLL_MS);
+}
+
+// The outbox: what the broker has not confirmed yet (all campaigns), read from the store.
+async function refreshEvents() {
+  try {
+    const b = await api("/api/v1/events/backlog");
+    $("events-pending").textContent = b.pending.toLocaleString();
+    $("events-age").textContent = b.oldestPendingSeconds == null ? "–" : `${b.oldestPendingSeconds.toFixed(1)} s`;
+    $("events-detail").textContent = `transport ${b.transport}` + (b.parked ? ` · ${b.parked.toLocaleString()} parked` : "");
+  } catch (e) {
+    $("events-detail").textContent = `cannot read the outbox: ${e.message}`;
+  }
 }
 
 function stopOperating() {
