@@ -5,7 +5,7 @@
 # RabbitMQ is a node of our own (port, epmd, cookie, data), durable across stop-rabbitmq/start-rabbitmq;
 # the SQS endpoint is fauxqs (tests/brokers/sqs-server.mjs), in memory: stop-sqs loses its queues.
 #
-# Usage: scripts/services.sh start|postgres|stop|status|env|reset-db|stop-postgres|start-postgres|stop-mysql|start-mysql|restart-redis|stop-redis|start-redis|stop-rabbitmq|start-rabbitmq|stop-sqs|start-sqs
+# Usage: scripts/services.sh start|postgres|stop|status|env|reset-db|stop-postgres|start-postgres|stop-mysql|start-mysql|restart-redis|stop-redis|start-redis|stop-rabbitmq|start-rabbitmq|block-rabbitmq|unblock-rabbitmq|stop-sqs|start-sqs
 # (postgres: install and start PostgreSQL only, for scripts/cluster.sh, which brings its own Redis)
 set -euo pipefail
 
@@ -461,6 +461,19 @@ stop_rabbitmq() {
   stop_epmd
 }
 
+rabbitmq_ctl() { env "${RABBITMQ_ENV[@]}" "$RABBITMQ_BIN/rabbitmqctl" -q "$@"; }
+
+# A memory alarm at once (watermark 0): the broker stops reading from publishing connections, so a publish
+# in flight hangs unconfirmed (the drills kill a publisher then); unblock restores the default watermark.
+# The alarm goes off at the broker's next memory check (every 2.5 s): wait for it.
+rabbitmq_alarmed() { env "${RABBITMQ_ENV[@]}" "$RABBITMQ_BIN/rabbitmq-diagnostics" -q alarms 2>/dev/null | grep -q "Memory alarm"; }
+block_rabbitmq() {
+  rabbitmq_ctl set_vm_memory_high_watermark 0 >/dev/null
+  wait_for rabbitmq_alarmed || die "rabbitmq raised no memory alarm within ${TIMEOUT} s"
+  log "rabbitmq blocks publishers (memory alarm)"
+}
+unblock_rabbitmq() { rabbitmq_ctl set_vm_memory_high_watermark 0.4 >/dev/null; log "rabbitmq takes publishes again"; }
+
 # ---------------------------------------------------------------- sqs (fauxqs)
 
 sqs_pid() { if [ -f "$SQS_PIDFILE" ]; then head -n 1 "$SQS_PIDFILE"; fi; }
@@ -557,10 +570,12 @@ main() {
     start-redis)    start_redis ;;
     stop-rabbitmq)  stop_rabbitmq ;;
     start-rabbitmq) start_rabbitmq ;;
+    block-rabbitmq) block_rabbitmq ;;
+    unblock-rabbitmq) unblock_rabbitmq ;;
     stop-sqs)       stop_sqs ;;
     start-sqs)      start_sqs ;;
     reset-db)       need_pgbin; reset_db ;;
-    *) echo "usage: $0 start|postgres|stop|status|env|reset-db|stop-postgres|start-postgres|stop-mysql|start-mysql|restart-redis|stop-redis|start-redis|stop-rabbitmq|start-rabbitmq|stop-sqs|start-sqs" >&2; exit 2 ;;
+    *) echo "usage: $0 start|postgres|stop|status|env|reset-db|stop-postgres|start-postgres|stop-mysql|start-mysql|restart-redis|stop-redis|start-redis|stop-rabbitmq|start-rabbitmq|block-rabbitmq|unblock-rabbitmq|stop-sqs|start-sqs" >&2; exit 2 ;;
   esac
 }
 
