@@ -54,7 +54,7 @@ public sealed partial class EventRelay(
                 if (unsent.Count > 0)
                 {
                     var result = await publisher.PublishAsync(unsent, stop);
-                    if (result.Done > 0 && !await MarkSentAsync(unsent, result, stop)) continue;
+                    if (result.Done > 0 && !await MarkSentAsync(unsent, result)) continue;
                     if (result.Failure is { } failure)
                     {
                         failed = true;
@@ -118,9 +118,11 @@ public sealed partial class EventRelay(
         }
     }
 
-    private async Task<bool> MarkSentAsync(IReadOnlyList<StoredEvent> unsent, PublishResult result, CancellationToken stop)
+    private async Task<bool> MarkSentAsync(IReadOnlyList<StoredEvent> unsent, PublishResult result)
     {
-        if (!await store.MarkEventsSentAsync(_holder, time.GetUtcNow(), unsent[result.Done - 1].FeedPosition, result.Parked, stop))
+        // Not cut short by a stop: what the broker confirmed is marked, or the next holder sends it all again.
+        using var marking = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        if (!await store.MarkEventsSentAsync(_holder, time.GetUtcNow(), unsent[result.Done - 1].FeedPosition, result.Parked, marking.Token))
         {
             // The lease ran out meanwhile: another holder sends these again (the same ids).
             Hold(false);

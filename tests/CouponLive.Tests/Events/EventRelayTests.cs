@@ -93,6 +93,12 @@ public sealed class EventRelayTests : IAsyncDisposable
         await WaitUntilAsync(() => a.IsHolding, "a holds the lease");
         await b.StartAsync(Ct);
         await WaitUntilAsync(() => first.Confirmed.Count == 31, "the created event and 30 issued are confirmed");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await store.GetEventBacklogAsync(Ct)).Pending > 0) // and marked sent
+        {
+            Assert.True(DateTime.UtcNow < deadline, "a marked its events sent");
+            await Task.Delay(20, Ct);
+        }
         Assert.Empty(second.Confirmed);
         Assert.False(b.IsHolding);
 
