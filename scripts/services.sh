@@ -384,7 +384,7 @@ RABBITMQ_ENV=(
   RABBITMQ_MNESIA_BASE="$RABBITMQ_DIR/mnesia"
   RABBITMQ_LOG_BASE="$RABBITMQ_DIR/log"
   RABBITMQ_PID_FILE="$RABBITMQ_PIDFILE"
-  RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+  RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1} +sbwt none +sbwtdcpu none +sbwtdio none"
   RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
   ERL_CRASH_DUMP="$RABBITMQ_DIR/erl_crash.dump"
 )

@@ -1,36 +1,68 @@
+using System.Buffers;
 using System.Globalization;
-using System.Net.Mime;
 using System.Text.Json;
-using CloudNative.CloudEvents;
-using CloudNative.CloudEvents.Extensions;
-using CloudNative.CloudEvents.SystemTextJson;
 
 namespace CouponLive.Events;
 
 /// <summary>
-/// An outbox event as a CloudEvent 1.0 in structured JSON (<c>application/cloudevents+json</c>), through the CloudEvents
-/// SDK's formatter. The extension <c>partitionkey</c> is the campaign: the key a partitioned broker orders by.
+/// An outbox event as a CloudEvent 1.0 in structured JSON (<c>application/cloudevents+json</c>). The extension
+/// <c>partitionkey</c> is the campaign: the key a partitioned broker orders by. Written with <see cref="Utf8JsonWriter"/>
+/// rather than the CloudEvents SDK's formatter, which costs about 19 µs a event by parsing the data into a document
+/// first (ADR 0014); the SDK decodes this output in the tests, attribute for attribute.
 /// </summary>
-public sealed class CloudEventJson(Uri source)
+public sealed class CloudEventJson(string source)
 {
     public const string ContentType = "application/cloudevents+json";
 
-    private static readonly JsonEventFormatter Formatter = new();
+    private static readonly JsonEncodedText SpecVersionName = JsonEncodedText.Encode("specversion");
+    private static readonly JsonEncodedText SpecVersion = JsonEncodedText.Encode("1.0");
+    private static readonly JsonEncodedText IdName = JsonEncodedText.Encode("id");
+    private static readonly JsonEncodedText SourceName = JsonEncodedText.Encode("source");
+    private static readonly JsonEncodedText TypeName = JsonEncodedText.Encode("type");
+    private static readonly JsonEncodedText SubjectName = JsonEncodedText.Encode("subject");
+    private static readonly JsonEncodedText TimeName = JsonEncodedText.Encode("time");
+    private static readonly JsonEncodedText DataContentTypeName = JsonEncodedText.Encode("datacontenttype");
+    private static readonly JsonEncodedText DataContentType = JsonEncodedText.Encode("application/json");
+    private static readonly JsonEncodedText PartitionKeyName = JsonEncodedText.Encode("partitionkey");
+    private static readonly JsonEncodedText DataName = JsonEncodedText.Encode("data");
 
-    public ReadOnlyMemory<byte> Encode(StoredEvent e)
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
+
+    private readonly JsonEncodedText _source = JsonEncodedText.Encode(source);
+
+    /// <summary>One event, as the body of a message of its own.</summary>
+    public byte[] Encode(StoredEvent e)
     {
-        using var data = JsonDocument.Parse(e.Data);
-        var ce = new CloudEvent(CloudEventsSpecVersion.V1_0)
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        using (var w = new Utf8JsonWriter(buffer))
+            Write(w, e);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>One event as a JSON value of <paramref name="w"/> (an item of the feed, say).</summary>
+    public void Write(Utf8JsonWriter w, StoredEvent e)
+    {
+        w.WriteStartObject();
+        w.WriteString(SpecVersionName, SpecVersion);
+        w.WriteString(IdName, e.Id);
+        w.WriteString(SourceName, _source);
+        w.WriteString(TypeName, e.Type);
+        w.WriteString(SubjectName, e.Subject);
+        w.WriteString(TimeName, e.Time.UtcDateTime); // RFC 3339 in UTC, with a Z
+        w.WriteString(DataContentTypeName, DataContentType);
+        Span<char> campaign = stackalloc char[20];
+        e.CampaignId.TryFormat(campaign, out var length, provider: CultureInfo.InvariantCulture);
+        w.WriteString(PartitionKeyName, campaign[..length]);
+        w.WritePropertyName(DataName);
+        try
         {
-            Id = e.Id.ToString(),
-            Source = source,
-            Type = e.Type,
-            Subject = e.Subject,
-            Time = e.Time,
-            DataContentType = MediaTypeNames.Application.Json,
-            Data = data.RootElement,
-        };
-        ce.SetPartitionKey(e.CampaignId.ToString(CultureInfo.InvariantCulture));
-        return Formatter.EncodeStructuredModeMessage(ce, out _);
+            w.WriteRawValue(e.Data); // validated: a row that is not JSON fails its publish rather than reaching a consumer
+        }
+        catch (Exception ex) when (ex is JsonException or ArgumentException)
+        {
+            throw new InvalidDataException($"Event {e.Id} in the outbox has data that is not JSON.", ex);
+        }
+        w.WriteEndObject();
     }
 }

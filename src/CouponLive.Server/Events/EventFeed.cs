@@ -17,7 +17,7 @@ public static class EventFeed
         {
             w.WriteStartObject();
             w.WriteStartArray("items");
-            foreach (var e in events) w.WriteRawValue(json.Encode(e).Span, skipInputValidation: true);
+            foreach (var e in events) json.Write(w, e);
             w.WriteEndArray();
             w.WriteString("next", (events.Count > 0 ? events[^1].FeedPosition : after).ToString(CultureInfo.InvariantCulture));
             w.WriteEndObject();

@@ -8,6 +8,8 @@ public sealed class EventsOptionsValidator(IConfiguration config) : IValidateOpt
     public ValidateOptionsResult Validate(string? name, EventsOptions options)
     {
         var errors = new List<string>();
+        if (!Uri.TryCreate(options.Source, UriKind.RelativeOrAbsolute, out _) || options.Source.Any(char.IsWhiteSpace))
+            errors.Add("Events:Source must be a URI reference such as /couponlive or https://coupons.example.com.");
         switch (options.Transport)
         {
             case EventTransports.RabbitMq:

@@ -10,7 +10,7 @@ public static class EventsSetup
         builder.Services.AddValidatedOptions<EventsOptions>("Events");
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<EventsOptions>, EventsOptionsValidator>();
         builder.Services.AddSingleton(sp =>
-            new CloudEventJson(new Uri(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<EventsOptions>>().Value.Source, UriKind.RelativeOrAbsolute)));
+            new CloudEventJson(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<EventsOptions>>().Value.Source));
         builder.Services.AddSingleton<IEventPublisher>(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<EventsOptions>>().Value.Transport switch
         {
             EventTransports.RabbitMq => ActivatorUtilities.CreateInstance<RabbitMqEventPublisher>(sp),

@@ -93,7 +93,9 @@ public sealed partial class RabbitMqEventPublisher(
             RequestedConnectionTimeout = TimeSpan.FromSeconds(5),
         };
         _connection = await factory.CreateConnectionAsync("couponlive-events", ct);
-        _channel = await _connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), ct);
+        // No throttle on outstanding confirms (the client's default delays publishes past 64): the relay's batch bounds them.
+        _channel = await _connection.CreateChannelAsync(new CreateChannelOptions(
+            publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true, outstandingPublisherConfirmationsRateLimiter: null), ct);
         var unrouted = _exchange + ".unrouted";
         await _channel.ExchangeDeclareAsync(unrouted, ExchangeType.Fanout, durable: true, autoDelete: false, cancellationToken: ct);
         await _channel.QueueDeclareAsync(unrouted, durable: true, exclusive: false, autoDelete: false, cancellationToken: ct);

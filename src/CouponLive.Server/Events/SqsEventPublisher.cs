@@ -48,7 +48,7 @@ public sealed partial class SqsEventPublisher(IOptions<EventsOptions> options, C
                     Entries = [.. batch.Select((e, i) => new SendMessageBatchRequestEntry
                     {
                         Id = i.ToString(CultureInfo.InvariantCulture),
-                        MessageBody = Encoding.UTF8.GetString(json.Encode(e).Span),
+                        MessageBody = Encoding.UTF8.GetString(json.Encode(e)),
                         MessageGroupId = e.CampaignId.ToString(CultureInfo.InvariantCulture),
                         MessageDeduplicationId = e.Id.ToString("N"),
                         MessageAttributes = new Dictionary<string, MessageAttributeValue>
