@@ -15,12 +15,14 @@
 #   half-max    the load tool's constant rate at half of "after" (latency from intended send times)
 # and, in production mode, the same service as three processes behind nginx (scripts/nginx-lb.sh):
 #   nginx x3 ceiling, sell-out and after, compared with the one process reached directly above
-#   events      production: the sell-out again with its events published to the private RabbitMQ (a queue bound),
+#   events      production: the sell-out again with its events published to the private RabbitMQ (a queue bound and
+#               consumed by the load tool through the run),
 #               against the sell-out without a transport; how soon after the run nothing is pending
 # with the CPU time of the server process(es), Redis and the SQL store (and nginx) per phase
 # (/proc/<pid>/stat), per request, and Redis's memory per holder after the sell-out.
 #
-# Usage: scripts/bench.sh [embedded|production|mysql|all]   (default all: the three modes in one run)
+# Usage: scripts/bench.sh [embedded|production|mysql|all|events]   (default all: the three modes in one run;
+#        events: production's ceiling and sell-out, then the events phase only, for work on the relay)
 # Honours COUPONLIVE_REDIS_PORT / COUPONLIVE_POSTGRES_PORT / COUPONLIVE_MYSQL_PORT like scripts/services.sh, and
 # BENCH_SECONDS (10), BENCH_SELLOUT (100000), BENCH_CONNECTIONS (64, wrk and half-max),
 # BENCH_SELLOUT_CONNECTIONS (256, the stampede), BENCH_NO_APPEND=1 (print only), and BENCH_PERF=1: record
@@ -82,15 +84,15 @@ export COUPONLIVE_SIGNING_KEY="$SIGNING_KEY" COUPONLIVE_ADMIN_PASSWORD="$ADMIN_P
 # winners phase rotates the tokens of the first 20,000 of them (fewer in a smaller sell-out).
 "${LOADTOOL[@]}" tokens --users $((SELLOUT < TOKENS_N ? SELLOUT : TOKENS_N)) --user-prefix winner --out "$OUT/winners.txt" >/dev/null
 # The wrk sell-out's fresh crowd: a fifth more users than coupons, so no wrk thread runs out before the sell-out.
-"${LOADTOOL[@]}" tokens --users $((SELLOUT * 6 / 5)) --user-prefix crowd --out "$OUT/crowd.txt" >/dev/null
+[ "$MODES" = events ] || "${LOADTOOL[@]}" tokens --users $((SELLOUT * 6 / 5)) --user-prefix crowd --out "$OUT/crowd.txt" >/dev/null
 
 # An identity provider's RS256 tokens for the RS256 sell-out: a fresh RSA key, the server trusts its public half
 # (Auth:Issuers:0:PublicKeyPem), the load tool signs one token per fresh user with the private half.
 RS256_ISSUER=https://idp.bench.example
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$OUT/rs256-key.pem" 2>/dev/null
 openssl pkey -in "$OUT/rs256-key.pem" -pubout -out "$OUT/rs256-public.pem" 2>/dev/null
-log "minting $SELLOUT RS256 tokens"
-"${LOADTOOL[@]}" tokens --users "$SELLOUT" --user-prefix rs --rs256-key "$OUT/rs256-key.pem" --issuer "$RS256_ISSUER" --out "$OUT/rs256-tokens.txt" >/dev/null
+[ "$MODES" = events ] || log "minting $SELLOUT RS256 tokens"
+[ "$MODES" = events ] || "${LOADTOOL[@]}" tokens --users "$SELLOUT" --user-prefix rs --rs256-key "$OUT/rs256-key.pem" --issuer "$RS256_ISSUER" --out "$OUT/rs256-tokens.txt" >/dev/null
 
 # ------------------------------------------------------------------ helpers
 
@@ -194,6 +196,16 @@ start_server() { # mode port [log name] [grpc port]: the server process; the fir
   wait_ready "$port" "$pid" "$OUT/$name-server.log"
 }
 
+# Warm-up (not reported): a small sale and its late crowd JIT every path of the phases after it and open the
+# pools. Every process a phase compares is warmed the same way, so JIT and tiering cost the same in each.
+warm_up() { # url name
+  "${LOADTOOL[@]}" stampede --url "$1" --quantity 20000 --users 30000 --user-prefix "$2" --connections "$SELLOUT_CONNS" --start-in 1 --quiet \
+    --out "$OUT/$2" >/dev/null
+  TOKENS="$OUT/tokens.txt" wrk -t2 -c"$CONNS" -d3s -s scripts/bench/issue.lua "$1/api/v1/campaigns/$(jq -r .campaignId "$OUT/$2/report.json")/issue" >/dev/null
+  wrk -t2 -c"$CONNS" -d2s "$1/health/live" >/dev/null
+  sleep 1
+}
+
 EVENTS_ENV=()
 PERF_PID=""
 perf_start() { # phase name
@@ -239,13 +251,7 @@ bench_mode() {
   start_server "$mode" "$port" "$mode" $((port + 100))
   log "$mode: server pid $SERVER_PID on $url (gRPC on $((port + 100)))"
 
-  # Warm-up (not reported): a small sale and its late crowd JIT every path of the phases below
-  # and open the pools.
-  "${LOADTOOL[@]}" stampede --url "$url" --quantity 20000 --users 30000 --connections "$SELLOUT_CONNS" --start-in 1 --quiet \
-    --out "$OUT/$mode-warmup" >/dev/null
-  TOKENS="$OUT/tokens.txt" wrk -t2 -c"$CONNS" -d3s -s scripts/bench/issue.lua "$url/api/v1/campaigns/$(jq -r .campaignId "$OUT/$mode-warmup/report.json")/issue" >/dev/null
-  wrk -t2 -c"$CONNS" -d2s "$url/health/live" >/dev/null
-  sleep 1
+  warm_up "$url" "$mode-warmup"
 
   log "$mode: ceiling (GET /health/live, ${SECONDS_PER_PHASE}s)"
   local s0 s1 w n rps p50 p99 bad
@@ -276,6 +282,8 @@ bench_mode() {
     REDIS_BYTES_PER_HOLDER=$(awk -v b="$bytes" -v n="$SELLOUT" 'BEGIN { printf "%.0f", b / n }')
     log "production: Redis holders hash $bytes bytes for $SELLOUT holders ($REDIS_BYTES_PER_HOLDER bytes each)"
   fi
+
+  if [ "$MODES" = events ]; then bench_events "$port" "$ceiling"; stop_server; return; fi
 
   log "$mode: winners clicking again (POST issue, rotating $TOKENS_N winners' tokens, ${SECONDS_PER_PHASE}s)"
   perf_start "$mode-winners"; s0=$(snapshot); w=$(wrk_run "$url/api/v1/campaigns/$campaign/issue" scripts/bench/issue.lua "$OUT/winners.txt"); s1=$(snapshot); perf_stop
@@ -367,13 +375,21 @@ bench_events() { # port ceiling: the sell-out again, one process, its events pub
   EVENTS_ENV=()
   broker=$(head -n 1 .data/rabbitmq/rabbitmq.pid)
   log "production: sell-out with its events on RabbitMQ ($SELLOUT coupons, exchange $exchange, a queue bound to it)"
-  "${LOADTOOL[@]}" stampede --url "$url" --quantity 2000 --users 2000 --user-prefix evwarm --retry-share 0 --connections 64 --start-in 1 --quiet \
-    --out "$OUT/production-events-warmup" >/dev/null || true
+  warm_up "$url" production-events-warmup
+  wait_drained "$url"
+  # The backlog every 0.5 s through the sale and its drain (elapsed ms, pending), for the record.
+  local admin sampler
+  admin=$(curl -sf -H 'Content-Type: application/json' -d "{\"loginId\":\"admin\",\"password\":\"$ADMIN_PASSWORD\"}" "$url/api/v1/auth/token" | jq -r .accessToken)
+  (t0=$(date +%s%3N); for _ in $(seq 600); do
+     echo "$(( $(date +%s%3N) - t0 )) $(curl -sf -H "Authorization: Bearer $admin" "$url/api/v1/events/backlog" | jq -r .pending)"; sleep 0.5
+   done) >"$OUT/production-events-backlog.txt" 2>/dev/null &
+  sampler=$!
   s0=$(snapshot); k0=$(tree_ticks "$broker")
   "${LOADTOOL[@]}" stampede --url "$url" --quantity "$SELLOUT" --users "$SELLOUT" --user-prefix evwinner --retry-share 0 --connections "$SELLOUT_CONNS" \
     --start-in 2 --max-duration 120 --quiet --out "$OUT/production-events" --postgres "$PG_BENCH" \
     --rabbitmq "$COUPONLIVE_TEST_RABBITMQ" --events-queue "$queue" >"$OUT/production-events.log" || true
   s1=$(snapshot); k1=$(tree_ticks "$broker")
+  kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true
   rep="$OUT/production-events/report.json"
   if [ ! -f "$rep" ]; then log "production: no events sell-out report"; cat "$OUT/production-events.log" >&2; return; fi
   n=$(jq -r .requests "$rep"); rps=$(jq -r '.throughput | floor' "$rep")
@@ -382,8 +398,19 @@ bench_events() { # port ceiling: the sell-out again, one process, its events pub
   row production "sell-out, RabbitMQ events" "$rps" "$(jq -r .latency.p50Ms "$rep")" "$(jq -r .latency.p99Ms "$rep")" \
     "$(awk -v a="$rps" -v c="$ceiling" 'BEGIN { printf "%.2f", a / c }')" \
     "$EVENTS_COUPON_CPU" "$(us_per_req "$s0" "$s1" 2 "$n")" "$(us_per_req "$s0" "$s1" 3 "$n")" \
-    "sold out in $(jq -r '.soldOutAfterSeconds // "never"' "$rep") s; invariants passed: $(jq -r .passed "$rep"); $(jq -r '.invariants.queue.issuedEvents' "$rep") issued events consumed from the queue ($(jq -r '.invariants.queue.duplicates' "$rep") duplicates, $(jq -r '.invariants.queue.eventsWithoutRow' "$rep") without their row), nothing pending $EVENTS_DRAINED s after the run; RabbitMQ $(awk -v a="$k0" -v b="$k1" -v n="$n" -v hz="$HZ" 'BEGIN { printf "%.1f", (b - a) * 1e6 / hz / n }') µs/req; server CPU $(awk -v a="$EVENTS_COUPON_CPU" -v b="$COUPON_CPU_production" 'BEGIN { printf "%.2f", a / b }') of the sell-out without a transport"
+    "sold out in $(jq -r '.soldOutAfterSeconds // "never"' "$rep") s; invariants passed: $(jq -r .passed "$rep"); $(jq -r '.invariants.queue.issuedEvents' "$rep") issued events consumed from the queue ($(jq -r '.invariants.queue.duplicates' "$rep") duplicates, $(jq -r '.invariants.queue.eventsWithoutRow' "$rep") without their row), nothing pending $EVENTS_DRAINED s after the run (peak backlog $(awk '$2 > m { m = $2 } END { print m + 0 }' "$OUT/production-events-backlog.txt"), every 0.5 s in production-events-backlog.txt); RabbitMQ $(awk -v a="$k0" -v b="$k1" -v n="$n" -v hz="$HZ" 'BEGIN { printf "%.1f", (b - a) * 1e6 / hz / n }') µs/req; server CPU $(awk -v a="$EVENTS_COUPON_CPU" -v b="$COUPON_CPU_production" 'BEGIN { printf "%.2f", a / b }') of the sell-out without a transport"
   node tests/brokers/amqp-consumer.mjs delete "$COUPONLIVE_TEST_RABBITMQ" "$queue" >/dev/null || true
+}
+
+wait_drained() { # url: until the outbox has nothing pending (at most 60 s), so the warm-up's events are not measured
+  local admin pending
+  admin=$(curl -sf -H 'Content-Type: application/json' -d "{\"loginId\":\"admin\",\"password\":\"$ADMIN_PASSWORD\"}" "$1/api/v1/auth/token" | jq -r .accessToken)
+  for _ in $(seq 600); do
+    pending=$(curl -sf -H "Authorization: Bearer $admin" "$1/api/v1/events/backlog" | jq -r .pending) || pending=-1
+    [ "$pending" != 0 ] || return 0
+    sleep 0.1
+  done
+  log "production: the warm-up's events did not drain within 60 s"
 }
 
 # ------------------------------------------------------------------ a sell-out driven by wrk
@@ -468,7 +495,8 @@ case "$MODES" in
   embedded) bench_mode embedded 18181 ;;
   production) bench_mode production 18182 ;;
   mysql) bench_mode mysql 18185 ;;
-  *) die "usage: scripts/bench.sh [embedded|production|mysql|all]" ;;
+  events) bench_mode production 18182 ;;
+  *) die "usage: scripts/bench.sh [embedded|production|mysql|all|events]" ;;
 esac
 
 # ------------------------------------------------------------------ report
@@ -501,6 +529,9 @@ verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { if (v == "-" || v == "ne
          [ "$m" = production ] && echo "; Redis holders hash ${REDIS_BYTES_PER_HOLDER:-?} bytes per holder")$(
          [ "$m" = production ] && echo "; events on RabbitMQ: nothing pending ${EVENTS_DRAINED:-?} s after the sell-out (<= 2 s: $(verdict "${EVENTS_DRAINED:--}" 2.01 lt)), server CPU per coupon ${EVENTS_COUPON_CPU:-?} µs")"
   done
+  [ "$MODES" != events ] || echo "- events: nothing pending ${EVENTS_DRAINED:-?} s after the sell-out (<= 2 s: $(verdict "${EVENTS_DRAINED:--}" 2.01 lt));" \
+    "server CPU per coupon ${EVENTS_COUPON_CPU:-?} µs against ${COUPON_CPU_production:-?} µs without a transport" \
+    "($(awk -v a="${EVENTS_COUPON_CPU:-0}" -v b="${COUPON_CPU_production:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'); <= 1.10)"
   echo
   echo "Reproduce: \`COUPONLIVE_REDIS_PORT=$REDIS_PORT COUPONLIVE_POSTGRES_PORT=$PG_PORT COUPONLIVE_MYSQL_PORT=$MYSQL_PORT scripts/bench.sh $MODES\` (raw output: artifacts/bench/$STAMP/)."
 } | tee "$OUT/summary.md"

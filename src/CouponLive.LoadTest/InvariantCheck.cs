@@ -11,7 +11,7 @@ namespace CouponLive.LoadTest;
 public static class InvariantCheck
 {
     public static async Task<InvariantResult> RunAsync(
-        LoadOptions o, long campaignId, int quantity, LoadUser[] users, RunStats stats, CancellationToken ct)
+        LoadOptions o, long campaignId, int quantity, LoadUser[] users, RunStats stats, QueueConsumer? consumer, CancellationToken ct)
     {
         var violations = new List<string>();
         // Checks that need no database: what the crowd was told.
@@ -84,9 +84,9 @@ public static class InvariantCheck
                 if (events.CouponsWithoutEvent > 0 || events.EventsWithoutCoupon > 0) violations.Add($"I9 {events}");
             }
             QueueCheck? queue = null;
-            if (o.RabbitMq is { } rabbit)
+            if (consumer is not null)
             {
-                queue = await QueueCheck.ConsumeAsync(rabbit, o.EventsQueue!, campaignId, stored, ct);
+                queue = await QueueCheck.CollectAsync(consumer, campaignId, stored, ct);
                 if (queue.CouponsWithoutEvent > 0 || queue.EventsWithoutRow > 0) violations.Add($"I9 {queue}");
             }
             return new InvariantResult(true, source, report, violations, answered, matched, mismatched, withoutAnswer) { Events = events, Queue = queue };

@@ -105,8 +105,9 @@ public sealed class LoadOptions
           --check-events           then wait until the outbox has nothing pending and hold the campaign's issued
                                    events in it against the stored coupons
           --rabbitmq URI --events-queue NAME
-                                   then consume that queue (bound to the service's exchange) and report events
-                                   per coupon, duplicates, and events without their row
+                                   consume that queue (bound to the service's exchange) from before the run
+                                   starts, as a live consumer does, and report events per coupon, duplicates,
+                                   and events without their row
           --out DIR                report.json and report.html go here (default loadtest-results/<time>)
           --quiet                  no progress line
 

@@ -98,6 +98,8 @@ public sealed class LoadRunner : IDisposable
         _log.WriteLine(_o.Scenario == Scenario.Stampede
             ? $"stampede: {plan.Length:N0} requests, {_o.Connections} connections x {_o.Targets.Count} target(s), campaign {campaignId} ({quantity:N0} coupons)"
             : $"rate: {_o.Rate:N0} requests/s for {_o.Duration.TotalSeconds:N0} s, campaign {campaignId} ({quantity:N0} coupons)");
+        // The queue's consumer reads through the run, as a live downstream does (its CPU counts in the tool's).
+        await using var consumer = _o.RabbitMq is { } rabbit ? await QueueConsumer.StartAsync(rabbit, _o.EventsQueue!, ct) : null;
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         _stats.StartTimestamp = Stopwatch.GetTimestamp();
         var run = _o.Scenario == Scenario.Stampede ? StampedeAsync(plan) : RateAsync(plan);
@@ -106,7 +108,7 @@ public sealed class LoadRunner : IDisposable
         // The tool shares the machine with the server: its own cost per request tells how much it took.
         var clientCpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
 
-        var check = await InvariantCheck.RunAsync(_o, campaignId, quantity, _users, _stats, ct);
+        var check = await InvariantCheck.RunAsync(_o, campaignId, quantity, _users, _stats, consumer, ct);
         var report = LoadReport.Build(_o, _stats, campaignId, quantity, _users.Length, plan.Length, startedAt, elapsed, stoppedBy, clientCpu, check);
         var (json, html) = await ReportWriter.WriteAsync(report, _o.OutputDirectory, ct);
         _log.WriteLine(report.Summary());

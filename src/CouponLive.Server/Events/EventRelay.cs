@@ -6,8 +6,9 @@ namespace CouponLive.Events;
 /// <summary>
 /// Publishes the outbox. One process at a time holds the relay lease (in the store, renewed five times per lease
 /// time); the holder publishes the unsent events in feed order through the transport (<see cref="IEventPublisher"/>)
-/// and moves the sent mark past what the broker confirmed. A broker that fails is retried with backoff while events
-/// wait in the outbox: issuing never waits for it. A holder that stops hands the lease over; one that dies lets it
+/// and moves the sent mark past what the broker confirmed, reading the next batch from the store while the broker
+/// confirms the last (calls to the transport never overlap, so its order is the feed's). A broker that fails is
+/// retried with backoff while events wait in the outbox: issuing never waits for it. A holder that stops hands the lease over; one that dies lets it
 /// lapse, and another process carries on from the sent mark (the broker may see the last unconfirmed events again,
 /// under the same ids). Sent events are deleted after <see cref="EventsOptions.Retention"/>, in small batches.
 /// </summary>
@@ -32,6 +33,7 @@ public sealed partial class EventRelay(
         var nextBacklog = DateTimeOffset.MinValue;
         var nextSweep = DateTimeOffset.MinValue;
         var renewAt = DateTimeOffset.MinValue;
+        IReadOnlyList<StoredEvent>? next = null; // read ahead while the last batch was being published
         while (!stop.IsCancellationRequested)
         {
             try
@@ -39,8 +41,10 @@ public sealed partial class EventRelay(
                 var now = time.GetUtcNow();
                 if (!_holding || now >= renewAt)
                 {
+                    if (!_holding) next = null; // another holder may have moved the mark meanwhile
                     if (!await store.HoldRelayLeaseAsync(_holder, now, _options.LeaseTime, stop))
                     {
+                        next = null;
                         Hold(false);
                         await Task.Delay(_options.LeaseTime / 5, time, stop);
                         continue;
@@ -49,12 +53,20 @@ public sealed partial class EventRelay(
                     renewAt = now + _options.LeaseTime / 5;
                 }
 
-                var unsent = await store.ListUnsentEventsAsync(_options.BatchSize, stop);
+                var unsent = next ?? await store.ListUnsentEventsAsync(_options.BatchSize, stop);
+                next = null;
                 var failed = false;
                 if (unsent.Count > 0)
                 {
-                    var result = await publisher.PublishAsync(unsent, stop);
-                    if (result.Done > 0 && !await MarkSentAsync(unsent, result)) continue;
+                    var publishing = publisher.PublishAsync(unsent, stop);
+                    // While the broker works on a full batch, read the one after it, so the broker does not wait for
+                    // the store between batches. It is used only if this batch is confirmed and marked in full.
+                    var reading = unsent.Count == _options.BatchSize ? ReadAheadAsync(unsent[^1].FeedPosition, stop) : null;
+                    var result = await publishing;
+                    var marked = result.Done == 0 || await MarkSentAsync(unsent, result);
+                    var following = reading is null ? null : await reading;
+                    if (!marked) continue;
+                    if (result.Failure is null && result.Done == unsent.Count) next = following;
                     if (result.Failure is { } failure)
                     {
                         failed = true;
@@ -85,6 +97,7 @@ public sealed partial class EventRelay(
             catch (Exception ex)
             {
                 // The store is out of reach (or failed): nothing moved; try again shortly.
+                next = null;
                 Hold(false);
                 backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
                 LogStepFailed(ex.GetType().Name, ex.Message);
@@ -115,6 +128,21 @@ public sealed partial class EventRelay(
         {
             // It lapses by itself.
             LogStepFailed(ex.GetType().Name, ex.Message);
+        }
+    }
+
+    /// <summary>The events after <paramref name="after"/>, or null when there are none or the read failed (the next step reads them again); never throws.</summary>
+    private async Task<IReadOnlyList<StoredEvent>?> ReadAheadAsync(long after, CancellationToken stop)
+    {
+        try
+        {
+            var read = await store.ReadEventFeedAsync(after, _options.BatchSize, stop);
+            return read.Count > 0 ? read : null;
+        }
+        catch (Exception ex)
+        {
+            if (!stop.IsCancellationRequested) LogStepFailed(ex.GetType().Name, ex.Message);
+            return null;
         }
     }
 
