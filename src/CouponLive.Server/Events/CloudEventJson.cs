@@ -6,7 +6,9 @@ namespace CouponLive.Events;
 
 /// <summary>
 /// An outbox event as a CloudEvent 1.0 in structured JSON (<c>application/cloudevents+json</c>). The extension
-/// <c>partitionkey</c> is the campaign: the key a partitioned broker orders by. Written with <see cref="Utf8JsonWriter"/>
+/// <c>partitionkey</c> is the campaign: the key a partitioned broker orders by; <c>sequence</c> is the feed position,
+/// zero-padded to 20 digits so that it orders as a string (as that extension asks): a consumer restores commit
+/// order with it after a resend. Written with <see cref="Utf8JsonWriter"/>
 /// rather than the CloudEvents SDK's formatter, which costs about 19 µs a event by parsing the data into a document
 /// first (ADR 0014); the SDK decodes this output in the tests, attribute for attribute.
 /// </summary>
@@ -24,6 +26,7 @@ public sealed class CloudEventJson(string source)
     private static readonly JsonEncodedText DataContentTypeName = JsonEncodedText.Encode("datacontenttype");
     private static readonly JsonEncodedText DataContentType = JsonEncodedText.Encode("application/json");
     private static readonly JsonEncodedText PartitionKeyName = JsonEncodedText.Encode("partitionkey");
+    private static readonly JsonEncodedText SequenceName = JsonEncodedText.Encode("sequence");
     private static readonly JsonEncodedText DataName = JsonEncodedText.Encode("data");
 
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
@@ -54,6 +57,9 @@ public sealed class CloudEventJson(string source)
         Span<char> campaign = stackalloc char[20];
         e.CampaignId.TryFormat(campaign, out var length, provider: CultureInfo.InvariantCulture);
         w.WriteString(PartitionKeyName, campaign[..length]);
+        Span<char> sequence = stackalloc char[20];
+        e.FeedPosition.TryFormat(sequence, out _, "D20", CultureInfo.InvariantCulture);
+        w.WriteString(SequenceName, sequence);
         w.WritePropertyName(DataName);
         try
         {

@@ -30,7 +30,7 @@ public sealed class CloudEventJsonTests
     {
         var bytes = new CloudEventJson(source).Encode(Issued);
 
-        var ce = Sdk.DecodeStructuredModeMessage(bytes, new ContentType(CloudEventJson.ContentType), extensionAttributes: [Partitioning.PartitionKeyAttribute]);
+        var ce = Sdk.DecodeStructuredModeMessage(bytes, new ContentType(CloudEventJson.ContentType), extensionAttributes: [Partitioning.PartitionKeyAttribute, Sequence.SequenceAttribute]);
 
         Assert.Equal(CloudEventsSpecVersion.V1_0, ce.SpecVersion);
         Assert.Equal(Issued.Id.ToString(), ce.Id);
@@ -41,16 +41,17 @@ public sealed class CloudEventJsonTests
         Assert.Equal(TimeSpan.Zero, ce.Time!.Value.Offset);
         Assert.Equal("application/json", ce.DataContentType);
         Assert.Equal("12", ce.GetPartitionKey());
+        Assert.Equal("00000000000000000017", ce[Sequence.SequenceAttribute]);
         var data = Assert.IsType<JsonElement>(ce.Data);
         Assert.True(JsonElement.DeepEquals(JsonDocument.Parse(Issued.Data).RootElement, data));
         Assert.Equal("Café \"50%\" <off>", data.GetProperty("campaignName").GetString());
-        Assert.Equal(7, ce.GetPopulatedAttributes().Count()); // nothing more than these (specversion and data are not attributes to the SDK)
+        Assert.Equal(8, ce.GetPopulatedAttributes().Count()); // nothing more than these (specversion and data are not attributes to the SDK)
     }
 
     [Fact]
     public void Our_encoding_and_the_sdks_decode_to_the_same_event()
     {
-        var ours = Sdk.DecodeStructuredModeMessage(new CloudEventJson("/couponlive").Encode(Issued), new ContentType(CloudEventJson.ContentType), [Partitioning.PartitionKeyAttribute]);
+        var ours = Sdk.DecodeStructuredModeMessage(new CloudEventJson("/couponlive").Encode(Issued), new ContentType(CloudEventJson.ContentType), [Partitioning.PartitionKeyAttribute, Sequence.SequenceAttribute]);
 
         using var data = JsonDocument.Parse(Issued.Data);
         var reference = new CloudEvent(CloudEventsSpecVersion.V1_0)
@@ -64,11 +65,24 @@ public sealed class CloudEventJsonTests
             Data = data.RootElement,
         };
         reference.SetPartitionKey(Issued.CampaignId.ToString(CultureInfo.InvariantCulture));
-        var theirs = Sdk.DecodeStructuredModeMessage(Sdk.EncodeStructuredModeMessage(reference, out _), new ContentType(CloudEventJson.ContentType), [Partitioning.PartitionKeyAttribute]);
+        reference[Sequence.SequenceAttribute] = Issued.FeedPosition.ToString("D20", CultureInfo.InvariantCulture);
+        var theirs = Sdk.DecodeStructuredModeMessage(Sdk.EncodeStructuredModeMessage(reference, out _), new ContentType(CloudEventJson.ContentType), [Partitioning.PartitionKeyAttribute, Sequence.SequenceAttribute]);
 
         var attributes = ours.GetPopulatedAttributes().ToDictionary(a => a.Key.Name, a => a.Key.Format(a.Value));
         Assert.Equal(theirs.GetPopulatedAttributes().ToDictionary(a => a.Key.Name, a => a.Key.Format(a.Value)), attributes);
         Assert.True(JsonElement.DeepEquals((JsonElement)theirs.Data!, (JsonElement)ours.Data!));
+    }
+
+    [Fact]
+    public void Sequences_order_as_strings_as_their_feed_positions_do()
+    {
+        var json = new CloudEventJson("/couponlive");
+        long[] positions = [1, 9, 10, 99, 100, 123_456_789_012, long.MaxValue];
+
+        var sequences = positions.Select(p => JsonDocument.Parse(json.Encode(Issued with { FeedPosition = p })).RootElement.GetProperty("sequence").GetString()!).ToList();
+
+        Assert.Equal(sequences.Order(StringComparer.Ordinal), sequences);
+        Assert.Equal(positions, sequences.Select(q => long.Parse(q, CultureInfo.InvariantCulture)));
     }
 
     [Fact]
