@@ -260,17 +260,17 @@ public sealed partial class PostgresCouponStore(NpgsqlDataSource db, TimeProvide
             [new("campaignId", campaignId), new("afterSequence", afterSequence), new("limit", limit)], ct);
 
     public Task<CouponChange> RedeemCouponAsync(long campaignId, long sequence, string orderId, DateTimeOffset at, CancellationToken ct) =>
-        ChangeCouponAsync(EventTypes.CouponRedeemed, at, campaignId, sequence,
+        ChangeCouponAsync(EventTypes.CouponRedeemed, at, orderId, campaignId, sequence,
             "order_id = @orderId, redeemed_at = @at WHERE campaign_id = @campaignId AND sequence = @sequence AND redeemed_at IS NULL AND revoked_at IS NULL",
             [new("orderId", orderId), new("at", ToDb(at))], ct);
 
     public Task<CouponChange> CancelRedemptionAsync(long campaignId, long sequence, string orderId, DateTimeOffset at, CancellationToken ct) =>
-        ChangeCouponAsync(EventTypes.CouponRedemptionCancelled, at, campaignId, sequence,
+        ChangeCouponAsync(EventTypes.CouponRedemptionCancelled, at, orderId, campaignId, sequence,
             "order_id = NULL, redeemed_at = NULL, redemption_cancelled_at = @at WHERE campaign_id = @campaignId AND sequence = @sequence AND order_id = @orderId",
             [new("orderId", orderId), new("at", ToDb(at))], ct);
 
     public Task<CouponChange> RevokeCouponAsync(long campaignId, long sequence, DateTimeOffset at, CancellationToken ct) =>
-        ChangeCouponAsync(EventTypes.CouponRevoked, at, campaignId, sequence,
+        ChangeCouponAsync(EventTypes.CouponRevoked, at, null, campaignId, sequence,
             "revoked_at = @at WHERE campaign_id = @campaignId AND sequence = @sequence AND revoked_at IS NULL",
             [new("at", ToDb(at))], ct);
 
@@ -279,7 +279,7 @@ public sealed partial class PostgresCouponStore(NpgsqlDataSource db, TimeProvide
     /// in one transaction; if it changed nothing, the row as it is.
     /// </summary>
     private async Task<CouponChange> ChangeCouponAsync(
-        string eventType, DateTimeOffset at, long campaignId, long sequence, string setAndWhere, NpgsqlParameter[] parameters, CancellationToken ct)
+        string eventType, DateTimeOffset at, string? orderId, long campaignId, long sequence, string setAndWhere, NpgsqlParameter[] parameters, CancellationToken ct)
     {
         NpgsqlParameter[] key = [new("campaignId", campaignId), new("sequence", sequence)];
         await using (var conn = await _db.OpenConnectionAsync(ct))
@@ -295,7 +295,8 @@ public sealed partial class PostgresCouponStore(NpgsqlDataSource db, TimeProvide
             }
             if (changed is not null)
             {
-                await InsertEventsAsync(conn, tx, [OutboxEvents.Changed(eventType, changed, ToDb(at), parameters.FirstOrDefault(p => p.ParameterName == "orderId")?.Value as string)], ct);
+                // The order id given, not the row's: a cancelled redemption's row no longer holds it.
+                await InsertEventsAsync(conn, tx, [OutboxEvents.Changed(eventType, changed, ToDb(at), orderId)], ct);
                 await tx.CommitAsync(ct);
                 return new CouponChange(true, changed);
             }

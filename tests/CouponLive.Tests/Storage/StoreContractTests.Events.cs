@@ -12,8 +12,11 @@ public abstract partial class StoreContractTests
     /// <summary>Every event the outbox holds, in feed order.</summary>
     private static async Task<IReadOnlyList<StoredEvent>> FeedAsync(ICouponStore store) => await ((IEventStore)store).ReadEventFeedAsync(0, 5000, Ct);
 
-    /// <summary>Makes the store's own database refuse every event insert (a trigger), or stop refusing: a real failure at that step.</summary>
-    protected abstract Task RefuseEventInsertsAsync(bool refuse);
+    /// <summary>
+    /// Makes the store's own database refuse every <paramref name="statement"/> (INSERT or UPDATE) on the events table
+    /// (a trigger), or stop refusing: a real failure at that step.
+    /// </summary>
+    protected abstract Task RefuseEventWritesAsync(string statement, bool refuse);
 
     private static JsonElement Data(StoredEvent e) => JsonDocument.Parse(e.Data).RootElement;
 
@@ -83,7 +86,7 @@ public abstract partial class StoreContractTests
         var campaign = (await store.GetCampaignAsync(id, Ct))!;
         var campaigns = await store.ListCampaignIdsAsync(100, Ct);
 
-        await RefuseEventInsertsAsync(true);
+        await RefuseEventWritesAsync("INSERT", true);
         await Assert.ThrowsAnyAsync<Exception>(() => store.CommitAsync([Coupon(id, 2, "bob"), Coupon(id, 3, "carol")], Ct));
         await Assert.ThrowsAnyAsync<Exception>(() => store.RedeemCouponAsync(id, 1, "order-1", T0, Ct));
         await Assert.ThrowsAnyAsync<Exception>(() => store.RevokeCouponAsync(id, 1, T0, Ct));
@@ -93,7 +96,7 @@ public abstract partial class StoreContractTests
             await Assert.ThrowsAnyAsync<Exception>(() => edit.CommitAsync(new AuditEntry(T0, "operator", "pause", [new AuditChange("status", "active", "paused")]), Ct));
         }
         await Assert.ThrowsAnyAsync<Exception>(() => store.TryCreateCampaignAsync(Definition("refused", 5), T0, Ct));
-        await RefuseEventInsertsAsync(false);
+        await RefuseEventWritesAsync("INSERT", false);
 
         // Nothing of the refused changes stayed: not the coupons, the counters, the redemption, the pause, the audit row, the campaign.
         var counts = await store.GetCountsAsync(id, Ct);
@@ -113,6 +116,30 @@ public abstract partial class StoreContractTests
         var feed = await FeedAsync(store);
         Assert.Equal([EventTypes.CampaignCreated, EventTypes.CouponIssued, EventTypes.CouponIssued, EventTypes.CouponIssued], feed.Select(e => e.Type));
         Assert.Equal([1L, 2, 3, 4], feed.Select(e => e.FeedPosition));
+    }
+
+    [Fact]
+    public async Task A_sent_mark_whose_parking_fails_moves_nothing_and_the_next_try_moves_it_once()
+    {
+        var (store, id) = await CampaignAsync(10);
+        var events = (IEventStore)store;
+        await store.CommitAsync([.. Enumerable.Range(1, 5).Select(i => Coupon(id, i, $"user-{i}"))], Ct);
+        var feed = await events.ReadEventFeedAsync(0, 100, Ct);
+        Assert.True(await events.HoldRelayLeaseAsync("a", T0, Lease, Ct));
+
+        // The fence and the mark are written, then parking the refused event fails: the transaction goes whole.
+        await RefuseEventWritesAsync("UPDATE", true);
+        await Assert.ThrowsAnyAsync<Exception>(() => events.MarkEventsSentAsync("a", T0.AddSeconds(1), 4, [new ParkedEvent(2, "too large")], Ct));
+        await RefuseEventWritesAsync("UPDATE", false);
+        Assert.Equal(feed, await events.ListUnsentEventsAsync(100, Ct));
+        Assert.Equal(new EventBacklog(6, feed[0].Time, 0), await events.GetEventBacklogAsync(Ct));
+        Assert.All(await events.ReadEventFeedAsync(0, 100, Ct), e => Assert.Null(e.ParkedAt));
+
+        // The relay tries again: the mark moves once and the event is parked once.
+        Assert.True(await events.MarkEventsSentAsync("a", T0.AddSeconds(2), 4, [new ParkedEvent(2, "too large")], Ct));
+        Assert.Equal(feed.Skip(4), await events.ListUnsentEventsAsync(100, Ct));
+        Assert.Equal(new EventBacklog(2, feed[4].Time, 1), await events.GetEventBacklogAsync(Ct));
+        Assert.Equal([2L], (await events.ReadEventFeedAsync(0, 100, Ct)).Where(e => e.ParkedAt is not null).Select(e => e.FeedPosition));
     }
 
     [Fact]

@@ -667,14 +667,14 @@ public sealed class SqliteStoreContractTests : StoreContractTests
             """, new { c.CampaignId, c.Sequence, c.UserId, c.Code, At = c.IssuedAt.ToUnixTimeMilliseconds() });
     }
 
-    protected override async Task RefuseEventInsertsAsync(bool refuse)
+    protected override async Task RefuseEventWritesAsync(string statement, bool refuse)
     {
         await using var conn = new SqliteConnection($"Data Source={Path.Combine(_folder, "couponlive.db")}");
         await conn.OpenAsync(Ct);
         await conn.ExecuteAsync(refuse
             // Not RAISE(): that is a constraint failure, which the store takes for a refused row; a malformed JSON is an error.
-            ? "CREATE TRIGGER refuse_events BEFORE INSERT ON events BEGIN SELECT json('injected: the outbox refuses'); END"
-            : "DROP TRIGGER refuse_events");
+            ? $"CREATE TRIGGER refuse_events_{statement} BEFORE {statement} ON events BEGIN SELECT json('injected: the outbox refuses'); END"
+            : $"DROP TRIGGER refuse_events_{statement}");
     }
 
     protected override ValueTask DropDatabaseAsync()
@@ -742,16 +742,16 @@ public sealed class PostgresStoreContractTests : StoreContractTests
             """, new { c.CampaignId, c.Sequence, c.UserId, c.Code, At = c.IssuedAt });
     }
 
-    protected override async Task RefuseEventInsertsAsync(bool refuse)
+    protected override async Task RefuseEventWritesAsync(string statement, bool refuse)
     {
         await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(_admin) { Database = _database }.ConnectionString);
         await conn.OpenAsync(Ct);
         await conn.ExecuteAsync(refuse
-            ? """
-              CREATE FUNCTION refuse_events() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected: the outbox refuses'; END $$;
-              CREATE TRIGGER refuse_events BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse_events();
+            ? $"""
+              CREATE OR REPLACE FUNCTION refuse_events() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected: the outbox refuses'; END $$;
+              CREATE TRIGGER refuse_events_{statement} BEFORE {statement} ON events FOR EACH ROW EXECUTE FUNCTION refuse_events();
               """
-            : "DROP TRIGGER refuse_events ON events; DROP FUNCTION refuse_events();");
+            : $"DROP TRIGGER refuse_events_{statement} ON events");
     }
 
     [Fact]
@@ -842,13 +842,13 @@ public sealed class MySqlStoreContractTests : StoreContractTests
         await Assert.ThrowsAnyAsync<MySqlException>(() => store.CommitAsync([coupon], Ct));
     }
 
-    protected override async Task RefuseEventInsertsAsync(bool refuse)
+    protected override async Task RefuseEventWritesAsync(string statement, bool refuse)
     {
         await using var conn = new MySqlConnection(TestDatabase);
         await conn.OpenAsync(Ct);
         await conn.ExecuteAsync(refuse
-            ? "CREATE TRIGGER refuse_events BEFORE INSERT ON events FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected: the outbox refuses'"
-            : "DROP TRIGGER refuse_events");
+            ? $"CREATE TRIGGER refuse_events_{statement} BEFORE {statement} ON events FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected: the outbox refuses'"
+            : $"DROP TRIGGER refuse_events_{statement}");
     }
 
     protected override async ValueTask DropDatabaseAsync()
