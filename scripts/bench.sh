@@ -179,6 +179,8 @@ start_server() { # mode port [log name] [grpc port]: the server process; the fir
   # The per-user issue limit stays on (its cost is part of every phase) but so wide it never refuses:
   # the gRPC phase repeats one user's token.
   env+=(RateLimits__IssuePerUserBurst=1000000 RateLimits__IssuePerUserPerSecond=1000000)
+  # No load balancer waits on a stop between phases.
+  env+=(Shutdown__DrainDelay=00:00:00)
   # A trusted identity provider is configured in every phase (its tokens are routed by iss), as a deployment with one has it.
   env+=("Auth__Issuers__0__PublicKeyPem=$(cat "$OUT/rs256-public.pem")" "Auth__Issuers__0__Issuer=$RS256_ISSUER" Auth__Issuers__0__Audience=couponlive)
   # The events phase's transport (empty elsewhere: transport none, the feed only).

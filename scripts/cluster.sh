@@ -8,6 +8,8 @@
 #       (scripts/services.sh, database couponlive_cluster), N CouponLive processes (default 3) on
 #       :8101.. (HTTP) and :8201.. (gRPC), and nginx on :8100 (HTTP: REST, Connect, dashboard) and
 #       :8200 (gRPC over cleartext HTTP/2).
+#   scripts/cluster.sh restart   a rolling restart (after a build): each process stopped with SIGTERM (it drains),
+#                                waited for and started again, one at a time, while nginx sends to the others
 #   scripts/cluster.sh down      stops all of it (data is kept under .data/cluster until the next up)
 #   scripts/cluster.sh status
 #
@@ -35,10 +37,33 @@ stop_apps() {
   local pid
   for pid in $(app_pids); do kill "$pid" 2>/dev/null || true; done
   for pid in $(app_pids); do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    # A stop drains (Shutdown:DrainDelay, then in-flight requests and the writer): well inside 30 s.
+    for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
   done
   rm -f "$DIR"/app-*.pid
+}
+
+start_app() { # index redis postgres: one CouponLive process on its ports (its pid in app-N.pid)
+  local i=$1 http=$((APP_HTTP + $1)) grpc=$((APP_GRPC + $1))
+  (cd "$ROOT/src/CouponLive.Server/bin/Release/net10.0" && exec env ASPNETCORE_ENVIRONMENT=Development \
+    "ConnectionStrings__Redis=$2" "ConnectionStrings__Postgres=$3" \
+    "Storage__DataDirectory=$DIR/app-$i" "Rpc__GrpcUrl=http://$HOST:$grpc" \
+    "Auth__SigningKey=DEVELOPMENT-ONLY cluster signing key, 32+ bytes long" "Codes__Key=DEVELOPMENT-ONLY cluster code key" \
+    "Admin__Password=$ADMIN_PASSWORD" Shutdown__DrainDelay=00:00:02 \
+    dotnet CouponLive.Server.dll --urls "http://$HOST:$http" >>"$DIR/app-$i.log" 2>&1) &
+  echo $! >"$DIR/app-$i.pid"
+}
+
+wait_app() { # index: until the process is ready (30 s)
+  local i=$1
+  for _ in $(seq 150); do
+    curl -sf "http://$HOST:$((APP_HTTP + i))/health/ready" >/dev/null 2>&1 && return 0
+    kill -0 "$(cat "$DIR/app-$i.pid")" 2>/dev/null || break
+    sleep 0.2
+  done
+  tail -n 30 "$DIR/app-$i.log" >&2
+  die "process $i did not become ready"
 }
 
 cmd_up() {
@@ -68,28 +93,13 @@ cmd_up() {
 
   log "building the server (Release)"
   dotnet build -c Release -v q -nologo src/CouponLive.Server >/dev/null
-  local server_dir="$ROOT/src/CouponLive.Server/bin/Release/net10.0" http_list="" grpc_list=""
+  local http_list="" grpc_list=""
   for ((i = 0; i < processes; i++)); do
-    local http=$((APP_HTTP + i)) grpc=$((APP_GRPC + i))
-    (cd "$server_dir" && exec env ASPNETCORE_ENVIRONMENT=Development \
-      "ConnectionStrings__Redis=$redis" "ConnectionStrings__Postgres=$postgres" \
-      "Storage__DataDirectory=$DIR/app-$i" "Rpc__GrpcUrl=http://$HOST:$grpc" \
-      "Auth__SigningKey=DEVELOPMENT-ONLY cluster signing key, 32+ bytes long" "Codes__Key=DEVELOPMENT-ONLY cluster code key" \
-      "Admin__Password=$ADMIN_PASSWORD" \
-      dotnet CouponLive.Server.dll --urls "http://$HOST:$http" >"$DIR/app-$i.log" 2>&1) &
-    echo $! >"$DIR/app-$i.pid"
-    http_list+="${http_list:+,}$HOST:$http"
-    grpc_list+="${grpc_list:+,}$HOST:$grpc"
+    start_app "$i" "$redis" "$postgres"
+    http_list+="${http_list:+,}$HOST:$((APP_HTTP + i))"
+    grpc_list+="${grpc_list:+,}$HOST:$((APP_GRPC + i))"
   done
-  for ((i = 0; i < processes; i++)); do
-    local ready=0
-    for _ in $(seq 150); do
-      if curl -sf "http://$HOST:$((APP_HTTP + i))/health/ready" >/dev/null 2>&1; then ready=1; break; fi
-      kill -0 "$(cat "$DIR/app-$i.pid")" 2>/dev/null || break
-      sleep 0.2
-    done
-    [ "$ready" = 1 ] || { tail -n 30 "$DIR/app-$i.log" >&2; die "process $i did not become ready"; }
-  done
+  for ((i = 0; i < processes; i++)); do wait_app "$i"; done
   scripts/nginx-lb.sh up "$DIR/nginx" "$LB_HTTP" "$LB_GRPC" "$http_list" "$grpc_list"
 
   echo "$redis" >"$DIR/redis-connection"
@@ -104,6 +114,25 @@ CouponLive is up: $processes processes behind nginx.
   logs:                            $DIR/app-N.log, $DIR/nginx/error.log
 Stop with: scripts/cluster.sh down
 EOF
+}
+
+cmd_restart() { # a rolling restart: each process in turn stopped (SIGTERM: it drains), waited for and started again
+  [ -f "$DIR/redis-connection" ] || die "not up"
+  local redis postgres="Host=$HOST;Port=$PG_PORT;Username=couponlive;Password=couponlive-dev;Database=$DB" f i pid started
+  redis=$(cat "$DIR/redis-connection")
+  log "building the server (Release)"
+  dotnet build -c Release -v q -nologo src/CouponLive.Server >/dev/null
+  for f in "$DIR"/app-*.pid; do
+    i=$(basename "$f" .pid); i=${i#app-}; pid=$(cat "$f")
+    started=$(date +%s%3N)
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    ! kill -0 "$pid" 2>/dev/null || die "process $i did not stop within 30 s"
+    log "process $i stopped in $(( $(date +%s%3N) - started )) ms; starting it again"
+    start_app "$i" "$redis" "$postgres"
+    wait_app "$i"
+  done
+  log "restarted every process, one at a time"
 }
 
 cmd_down() {
@@ -130,5 +159,6 @@ case "${1:-}" in
   up) shift; cmd_up "$@" ;;
   down) cmd_down ;;
   status) cmd_status ;;
-  *) echo "usage: $0 up [--sentinel] [--processes N] | down | status" >&2; exit 2 ;;
+  restart) cmd_restart ;;
+  *) echo "usage: $0 up [--sentinel] [--processes N] | restart | down | status" >&2; exit 2 ;;
 esac

@@ -70,10 +70,11 @@ $(servers "$http_backends")
       proxy_pass http://couponlive;
     }
     # Issuing is idempotent per user (a holder gets the same coupon back), so a request whose process
-    # died under it may be sent to another one. Other POSTs (creating a campaign) are not resent.
+    # died or stopped under it (a connect error, a reset, a 502) may be sent to another one. Other POSTs
+    # (creating a campaign) are not resent.
     location ~ ^(/api/v1/campaigns/[0-9]+/issue|/couponlive\.v1\.CouponService/IssueCoupon)\$ {
       proxy_pass http://couponlive;
-      proxy_next_upstream error timeout non_idempotent;
+      proxy_next_upstream error timeout http_502 non_idempotent;
     }
     # The live view: server-sent events, unbuffered and long-lived.
     location ~ ^/api/v1/campaigns/[0-9]+/live\$ {
@@ -100,7 +101,7 @@ $(servers "$grpc_backends")
     }
     location = /couponlive.v1.CouponService/IssueCoupon {
       grpc_pass grpc://couponlive_grpc;
-      grpc_next_upstream error timeout non_idempotent;
+      grpc_next_upstream error timeout http_502 non_idempotent;
     }
   }
 EOF

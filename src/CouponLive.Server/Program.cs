@@ -8,6 +8,7 @@ using CouponLive.Events;
 using CouponLive.Grants;
 using CouponLive.Http;
 using CouponLive.Issuance;
+using CouponLive.Lifecycle;
 using CouponLive.Limits;
 using CouponLive.Rpc;
 using CouponLive.Storage;
@@ -15,6 +16,7 @@ using CouponLive.Storage;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddHttp();           // Kestrel limits, source-generated JSON, ProblemDetails, OpenAPI
 builder.AddDiagnostics();    // health checks, metrics (Prometheus, OTLP)
+builder.AddLifecycle();      // startup and readiness of this process, a stop that drains for the load balancer
 builder.AddStorage();        // SQLite (embedded mode) or PostgreSQL (production mode)
 builder.AddAuth();           // JWT bearer, validated-token cache, accounts, admin
 builder.AddLimits();         // flood limits (per address, per login id, per user), bounded password hashing
@@ -42,7 +44,7 @@ app.MapGrantsApi();          // POST, GET /api/v1/campaigns/{id}/grants, GET /ap
 app.MapEventsApi();          // GET /api/v1/events (the outbox's feed of CloudEvents)
 app.MapRpc();                // couponlive.v1.CouponService over gRPC and Connect, gRPC reflection and health
 app.MapDashboard();          // /dashboard, GET /api/v1/campaigns/{id}/live (server-sent events)
-app.MapDiagnostics();        // /health/live, /health/ready, /metrics
+app.MapDiagnostics();        // /health/live, /health/startup, /health/ready, /health/dependencies, /metrics
 app.MapApiReference();       // /openapi/v1.json, /scalar/v1
 
 await app.RunAsync();

@@ -20,10 +20,16 @@ public static partial class DashboardApi
         return app;
     }
 
-    /// <summary>One JSON snapshot per second as an event stream, until the client leaves (at most two hours).</summary>
+    /// <summary>
+    /// One JSON snapshot per second as an event stream, until the client leaves (at most two hours) or the process
+    /// starts to stop: a stream would otherwise hold the stop for the host's whole shutdown timeout. The dashboard
+    /// reconnects (EventSource does), through the load balancer, to a process that is not stopping.
+    /// </summary>
     public static async Task<Results<EmptyHttpResult, ProblemHttpResult>> StreamLive(
-        string id, HttpContext http, LiveViewService view, TimeProvider time, CancellationToken ct)
+        string id, HttpContext http, LiveViewService view, TimeProvider time, IHostApplicationLifetime lifetime, CancellationToken aborted)
     {
+        using var stream = CancellationTokenSource.CreateLinkedTokenSource(aborted, lifetime.ApplicationStopping);
+        var ct = stream.Token;
         if (await view.FindAsync(id, ct) is not { } campaign) return Problems.Of(CampaignService.NotFound);
 
         http.Response.ContentType = "text/event-stream";
@@ -52,8 +58,21 @@ public static partial class DashboardApi
             await http.Response.WriteAsync("\n\n", ct);
             await http.Response.Body.FlushAsync(ct);
         }
-        while (time.GetUtcNow() < until && await timer.WaitForNextTickAsync(ct));
+        while (time.GetUtcNow() < until && await NextTickAsync(timer, lifetime, ct));
         return TypedResults.Empty;
+    }
+
+    /// <summary>False once the process stops (the stream ends cleanly); a client that left still cancels.</summary>
+    private static async Task<bool> NextTickAsync(PeriodicTimer timer, IHostApplicationLifetime lifetime, CancellationToken ct)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(ct);
+        }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            return false;
+        }
     }
 
     private static IResult Asset(string file)

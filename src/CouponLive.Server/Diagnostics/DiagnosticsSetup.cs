@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using CouponLive.Lifecycle;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -41,13 +42,17 @@ public static class DiagnosticsSetup
     }
 
     /// <summary>
-    /// /health/live (the process answers), /health/ready (and its store and Redis do), /metrics (the Prometheus
-    /// text format, or OpenMetrics when the scraper asks for it).
+    /// /health/live (the process answers), /health/startup (it has initialized and started), /health/ready (it
+    /// takes new requests: started and not stopping), /health/dependencies (the shared store and Redis answer: for
+    /// operators, not for a load balancer, which would take every instance out at once during their outage),
+    /// /metrics (the Prometheus text format, or OpenMetrics when the scraper asks for it).
     /// </summary>
     public static IEndpointRouteBuilder MapDiagnostics(this IEndpointRouteBuilder app)
     {
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
+        app.MapHealthChecks("/health/startup", new() { Predicate = c => c.Tags.Contains(LifecycleSetup.StartupTag) });
+        app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains(LifecycleSetup.ReadyTag) });
+        app.MapHealthChecks("/health/dependencies", new() { Predicate = c => c.Tags.Contains(LifecycleSetup.DependencyTag) });
         // The exporter's endpoint takes any method; a scrape is a GET (HEAD for a probe). Routing then answers every
         // other method 405 with Allow, as for any route, and the status code pages make that a ProblemDetails.
         app.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head])).ExcludeFromDescription();

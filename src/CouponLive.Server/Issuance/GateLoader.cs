@@ -21,7 +21,6 @@ public sealed partial class GateLoader(
     CouponMetrics metrics,
     TimeProvider time,
     IOptions<IssuanceOptions> options,
-    IHostApplicationLifetime lifetime,
     ILogger<GateLoader> logger,
     OutboxReconciler? reconciler = null)
 {
@@ -44,8 +43,9 @@ public sealed partial class GateLoader(
 
     private async Task<bool> LoadAsync(long campaignId)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping);
-        timeout.CancelAfter(options.Value.LoadTimeout);
+        // Bounded by the load timeout alone: a stopping process still serves through its drain delay, and the web
+        // server's stop waits for the requests that wait on this load.
+        using var timeout = new CancellationTokenSource(options.Value.LoadTimeout);
         var ct = timeout.Token;
         try
         {

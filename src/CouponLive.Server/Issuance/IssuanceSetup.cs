@@ -29,7 +29,7 @@ public static class IssuanceSetup
             services.AddSingleton<OutboxReconciler>();
             services.AddHostedService(sp => sp.GetRequiredService<OutboxReconciler>());
             services.AddHostedService<RedisFailoverWatch>();
-            services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);
+            services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [Lifecycle.LifecycleSetup.DependencyTag]);
         }
         else
         {

@@ -21,7 +21,7 @@ public static class RpcSetup
         builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = RpcWire.MaxMessageBytes);
         builder.Services.AddGrpcReflection();
         // grpc.health.v1 reports the same readiness as /health/ready (the store, and Redis in production mode).
-        builder.Services.AddGrpcHealthChecks(o => o.Services.Map("", r => r.Tags.Contains("ready")));
+        builder.Services.AddGrpcHealthChecks(o => o.Services.Map("", r => r.Tags.Contains(Lifecycle.LifecycleSetup.ReadyTag)));
 
         var grpcUrl = builder.Configuration["Rpc:GrpcUrl"] ?? DefaultGrpcUrl;
         if (string.IsNullOrWhiteSpace(grpcUrl)) return builder;

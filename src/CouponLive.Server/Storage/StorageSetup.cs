@@ -27,7 +27,7 @@ public static class StorageSetup
             builder.Services.AddStore<SqliteCouponStore>();
         }
         builder.Services.AddHealthChecks().AddCheck<StoreHealthCheck>(
-            settings.MySqlConnection is not null ? "mysql" : settings.IsProduction ? "postgres" : "sqlite", tags: ["ready"]);
+            settings.MySqlConnection is not null ? "mysql" : settings.IsProduction ? "postgres" : "sqlite", tags: [Lifecycle.LifecycleSetup.DependencyTag]);
         return builder;
     }
 

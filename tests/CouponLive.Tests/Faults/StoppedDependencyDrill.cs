@@ -111,7 +111,10 @@ public abstract class StoppedDependencyDrill : SaleDrill
                 ("GET /api/v1/events", Store, 200, () => SendAsync(http, HttpMethod.Get, "/api/v1/events?limit=10", admin)),
                 ("GET /api/v1/events/backlog", Store, 200, () => SendAsync(http, HttpMethod.Get, "/api/v1/events/backlog", admin)),
                 ("GET /api/v1/campaigns/{id}/live", Both, 200, () => SendAsync(http, HttpMethod.Get, $"/api/v1/campaigns/{sale}/live", admin, headersOnly: true)),
-                ("GET /health/ready", Both, 200, () => http.GetAsync("/health/ready")),
+                // Readiness is this process's own: a shared dependency's outage must not take every instance out of a
+                // load balancer at once. The dependencies' own check is for operators.
+                ("GET /health/ready", "", 200, () => http.GetAsync("/health/ready")),
+                ("GET /health/dependencies", Both, 200, () => http.GetAsync("/health/dependencies")),
                 ("GET /health/live", "", 200, () => http.GetAsync("/health/live")),
                 ("GET /metrics", "", 200, () => http.GetAsync("/metrics")),
                 ("GET /dashboard", "", 200, () => http.GetAsync("/dashboard")),
@@ -196,8 +199,8 @@ public abstract class StoppedDependencyDrill : SaleDrill
         Assert.True(answers.All(a => a.Grpc ? a.Status is not ((int)StatusCode.Unknown or (int)StatusCode.Internal) : a.Status is < 500 or 503),
             "answers that are a 500 (or another 5xx but 503, or gRPC UNKNOWN/INTERNAL):\n" + string.Join("\n", answers.Where(a => a.Grpc ? a.Status is 2 or 13 : a.Status is >= 500 and not 503)
                 .Select(a => $"  {a.Route}: {a.Status} {Short(a.Body)}")) + "\nserver errors:\n" + serverErrors);
-        // A readiness probe's 503 tells a load balancer to look elsewhere; it is not a refusal a client retries.
-        Assert.True(answers.All(a => a.Status != (a.Grpc ? GrpcUnavailable : 503) || a.RetryAfter || a.Route == "GET /health/ready"),
+        // A health check's 503 tells an operator what is down; it is not a refusal a client retries.
+        Assert.True(answers.All(a => a.Status != (a.Grpc ? GrpcUnavailable : 503) || a.RetryAfter || a.Route == "GET /health/dependencies"),
             "503s without Retry-After (RPC: UNAVAILABLE without RetryInfo):\n" + string.Join("\n", answers.Where(a => a.Status == (a.Grpc ? GrpcUnavailable : 503) && !a.RetryAfter).Select(a => "  " + a.Route)));
         var wrong = answers.Where(a => a.Needs.Contains(Stopped, StringComparison.Ordinal)
             ? a.Status != (a.Grpc ? GrpcUnavailable : 503)
@@ -209,7 +212,7 @@ public abstract class StoppedDependencyDrill : SaleDrill
         Assert.False(server.HasExited, server.Output);
 
         // After it returns: ready again (bounded), nothing a 503 refused changed, what was accepted is carried out, a sale sells exactly.
-        await WaitUntilAsync(async () => (await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(60), "ready again");
+        await WaitUntilAsync(async () => (await http.GetAsync("/health/dependencies")).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(60), "its dependencies answer again");
         var after = await SendAsync(http, HttpMethod.Get, $"/api/v1/campaigns/{operated}", admin);
         var afterBody = await after.ReadJsonAsync();
         Assert.True(after.Headers.ETag!.Tag == operatedEtag && afterBody["version"]!.GetValue<int>() == operatedVersion && afterBody["status"]!.GetValue<string>() == operatedStatus,
@@ -322,7 +325,7 @@ public abstract class StoppedDependencyDrill : SaleDrill
         }
     }
 
-    /// <summary>The gRPC health service answers (NOT_SERVING while a dependency is down): never an error status.</summary>
+    /// <summary>The gRPC health service answers for this process (SERVING while a shared dependency is down): never an error status.</summary>
     private static async Task<(int Status, bool RetryInfo, string Detail)> HealthAsync(GrpcChannel channel)
     {
         try

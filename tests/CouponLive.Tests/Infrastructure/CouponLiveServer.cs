@@ -68,6 +68,7 @@ public sealed class CouponLiveServer : IAsyncDisposable
             web.UseSetting("Admin:Password", AdminPassword);
             web.UseSetting("Logging:LogLevel:Default", "Warning");
             web.UseSetting("Rpc:GrpcUrl", ""); // no fixed gRPC port: many test servers run at once (Connect works on the HTTP/1.1 port)
+            web.UseSetting("Shutdown:DrainDelay", "00:00:00"); // no load balancer to wait for (the shutdown tests set their own)
             foreach (var (key, value) in state.ProductionSettings()) web.UseSetting(key, value);
             foreach (var (k, v) in settings ?? []) web.UseSetting(k, v);
             if (clock is not null) web.ConfigureTestServices(s => s.AddSingleton(clock));

@@ -34,11 +34,14 @@ public sealed class ServerProcess : IAsyncDisposable
         GrpcAddress = grpcAddress;
     }
 
-    /// <summary>Starts the process and waits until <paramref name="readyPath"/> answers 200 (/health/live: serving, its dependencies or not).</summary>
-    public static async Task<ServerProcess> StartAsync(ServerState state, Dictionary<string, string>? settings = null, bool grpc = false, string readyPath = "/health/ready")
+    /// <summary>
+    /// Starts the process and waits until <paramref name="readyPath"/> answers 200 (/health/live: serving, its
+    /// dependencies or not). <paramref name="port"/>: the port of a process it replaces (a restart behind a balancer).
+    /// </summary>
+    public static async Task<ServerProcess> StartAsync(
+        ServerState state, Dictionary<string, string>? settings = null, bool grpc = false, string readyPath = "/health/ready", int? port = null)
     {
-        var port = FreePort();
-        var url = $"http://127.0.0.1:{port}";
+        var url = $"http://127.0.0.1:{port ?? FreePort()}";
         var grpcUrl = grpc ? $"http://127.0.0.1:{FreePort()}" : "";
         var info = new ProcessStartInfo("dotnet")
         {
@@ -60,6 +63,7 @@ public sealed class ServerProcess : IAsyncDisposable
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__CouponLive"] = "Information",
             ["Rpc__GrpcUrl"] = grpcUrl,
+            ["Shutdown__DrainDelay"] = "00:00:00", // no load balancer to wait for (the shutdown tests and the rolling deploy set their own)
         };
         foreach (var (key, value) in state.ProductionSettings()) env[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         foreach (var (k, v) in settings ?? []) env[k] = v;
@@ -112,6 +116,32 @@ public sealed class ServerProcess : IAsyncDisposable
             await Task.Delay(100);
         }
         throw new TimeoutException($"Server at {BaseAddress} not ready in {timeout}:\n{Output}");
+    }
+
+    /// <summary>
+    /// SIGTERM, as a deploy (or Kubernetes) stops a process, without waiting; <see cref="WaitForExitAsync"/> then
+    /// says how it ended.
+    /// </summary>
+    public async Task TerminateAsync()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    /// <summary>Waits (bounded) for the process to exit, and its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"Server at {BaseAddress} did not exit within {timeout}:\n{Output}");
+        }
+        return _process.ExitCode;
     }
 
     /// <summary>SIGKILL: no shutdown hooks, no flushing — a crash at an arbitrary moment.</summary>
