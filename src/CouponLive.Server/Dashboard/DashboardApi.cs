@@ -3,6 +3,7 @@ using System.Text.Json;
 using CouponLive.Auth;
 using CouponLive.Campaigns;
 using CouponLive.Http;
+using CouponLive.Lifecycle;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CouponLive.Dashboard;
@@ -26,9 +27,9 @@ public static partial class DashboardApi
     /// reconnects (EventSource does), through the load balancer, to a process that is not stopping.
     /// </summary>
     public static async Task<Results<EmptyHttpResult, ProblemHttpResult>> StreamLive(
-        string id, HttpContext http, LiveViewService view, TimeProvider time, IHostApplicationLifetime lifetime, CancellationToken aborted)
+        string id, HttpContext http, LiveViewService view, TimeProvider time, ProcessState process, CancellationToken aborted)
     {
-        using var stream = CancellationTokenSource.CreateLinkedTokenSource(aborted, lifetime.ApplicationStopping);
+        using var stream = CancellationTokenSource.CreateLinkedTokenSource(aborted, process.Stopping);
         var ct = stream.Token;
         if (await view.FindAsync(id, ct) is not { } campaign) return Problems.Of(CampaignService.NotFound);
 
@@ -58,18 +59,18 @@ public static partial class DashboardApi
             await http.Response.WriteAsync("\n\n", ct);
             await http.Response.Body.FlushAsync(ct);
         }
-        while (time.GetUtcNow() < until && await NextTickAsync(timer, lifetime, ct));
+        while (time.GetUtcNow() < until && await NextTickAsync(timer, process, ct));
         return TypedResults.Empty;
     }
 
     /// <summary>False once the process stops (the stream ends cleanly); a client that left still cancels.</summary>
-    private static async Task<bool> NextTickAsync(PeriodicTimer timer, IHostApplicationLifetime lifetime, CancellationToken ct)
+    private static async Task<bool> NextTickAsync(PeriodicTimer timer, ProcessState process, CancellationToken ct)
     {
         try
         {
             return await timer.WaitForNextTickAsync(ct);
         }
-        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (process.Stopping.IsCancellationRequested)
         {
             return false;
         }

@@ -19,7 +19,7 @@ public sealed partial class DrainOnStop(
     public Task StartedAsync(CancellationToken cancellationToken)
     {
         state.Started();
-        // Unready the moment the stop begins, together with the live streams' end (which watch the same token).
+        // Unready the moment the stop begins, and the live streams end right after (ProcessState.Draining).
         lifetime.ApplicationStopping.Register(state.Draining);
         return Task.CompletedTask;
     }
